@@ -1,0 +1,42 @@
+"""Durations (``30s``, ``15m``, ``2h``, ``7d``, ``2w``) and period names."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+Period = Literal["day", "week", "month", "quarter"]
+PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter")
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+
+
+def parse_duration(text: str) -> int:
+    """Return the duration in whole seconds; raise ValueError with the accepted form."""
+    match = _DURATION.match(text)
+    if not match:
+        msg = f"expected a duration such as 30s, 15m, 2h, 7d or 2w, got {text!r}"
+        raise ValueError(msg)
+    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if seconds <= 0:
+        msg = f"a duration must be positive, got {text!r}"
+        raise ValueError(msg)
+    return round(seconds)
+
+
+def format_duration(seconds: float | None) -> str:
+    """Return a short human form of a number of seconds (``3d 4h``, ``12m``, ``45s``)."""
+    if seconds is None:
+        return "–"
+    s = abs(seconds)
+    sign = "-" if seconds < 0 else ""
+    if s < 60:
+        return f"{sign}{s:.0f}s"
+    if s < 3600:
+        return f"{sign}{s / 60:.0f}m"
+    if s < 86400:
+        h, rem = divmod(s, 3600)
+        return f"{sign}{h:.0f}h {rem / 60:.0f}m" if rem >= 60 else f"{sign}{h:.0f}h"
+    d, rem = divmod(s, 86400)
+    return f"{sign}{d:.0f}d {rem / 3600:.0f}h" if rem >= 3600 else f"{sign}{d:.0f}d"

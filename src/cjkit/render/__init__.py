@@ -1,0 +1,161 @@
+"""Renderers: JSON, CSV and Markdown for machines; rich tables for people.
+
+Only modules in this package import rich. A report kind's table lives in the module named in
+``_TABLE_MODULES`` as a function ``<kind>_table(report, explain) -> renderable``; a module may
+also give ``<kind>_markdown(report) -> str``, else Markdown is the tidy rows as a table.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import io
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from cjkit.errors import UsageError
+from cjkit.output import write_text
+from cjkit.report import Report
+
+FORMATS = ("table", "json", "csv", "markdown")
+
+_TABLE_MODULES = {
+    "funnel": "cjkit.render.table",
+    "inspect": "cjkit.render.table",
+    "validate": "cjkit.render.table",
+    "models": "cjkit.render.table",
+    "model": "cjkit.render.table",
+    "retention": "cjkit.render.cohorts",
+    "lifecycle": "cjkit.render.cohorts",
+    "stickiness": "cjkit.render.cohorts",
+    "metrics": "cjkit.render.metrics",
+    "check": "cjkit.render.metrics",
+}
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def to_json(report: Report) -> str:
+    """Return the report's JSON document (NaN and infinity become null)."""
+    return json.dumps(_clean(report.to_dict()), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return "" if math.isnan(value) or math.isinf(value) else repr(value)
+    if isinstance(value, list | tuple):
+        return "|".join(_cell(v) for v in value)
+    return str(value)
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    """Return tidy rows as CSV (fractions at full precision, empty cells for null)."""
+    out = io.StringIO()
+    if not rows:
+        return ""
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k)) for k in columns})
+    return out.getvalue()
+
+
+def rows_markdown(rows: list[dict[str, Any]]) -> str:
+    """Return tidy rows as a GitHub-flavoured Markdown table."""
+    if not rows:
+        return "_no rows_\n"
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "| " + " | ".join("---:" if _numeric(rows, c) else "---" for c in columns) + " |",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(_md_cell(row.get(c)) for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _numeric(rows: list[dict[str, Any]], column: str) -> bool:
+    values = [r.get(column) for r in rows if r.get(column) is not None]
+    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
+def _md_cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return _cell(value).replace("|", "\\|")
+
+
+def _module(kind: str) -> Any:
+    return importlib.import_module(_TABLE_MODULES[kind])
+
+
+def to_markdown(report: Report) -> str:
+    """Return the report as Markdown for a PR comment or ``$GITHUB_STEP_SUMMARY``."""
+    custom = getattr(_module(report.kind), f"{report.kind}_markdown", None)
+    return str(custom(report)) if custom else rows_markdown(report.to_rows())
+
+
+def use_color(*, no_color: bool = False) -> bool | None:
+    """Return False to force plain text, True to force colour, None to let rich decide."""
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return None
+
+
+def to_table(report: Report, *, explain: bool = False, color: bool | None = None, width: int | None = None) -> str:
+    """Return the rich table of a report as text (ANSI codes only when colour is on)."""
+    from cjkit.render.console import capture
+
+    renderable = getattr(_module(report.kind), f"{report.kind}_table")(report, explain)
+    return capture(renderable, color=color, width=width)
+
+
+def emit(
+    report: Report,
+    fmt: str,
+    output: Path | None = None,
+    *,
+    explain: bool = False,
+    no_color: bool = False,
+) -> None:
+    """Write the report in ``fmt`` to ``output`` (atomically) or to stdout."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    if fmt == "json":
+        text = to_json(report)
+    elif fmt == "csv":
+        text = to_csv(report.to_rows())
+    elif fmt == "markdown":
+        text = to_markdown(report)
+    else:
+        color = False if output is not None else use_color(no_color=no_color)
+        if output is None and color is not False and sys.stdout.isatty():
+            from cjkit.render.console import print_out
+
+            print_out(getattr(_module(report.kind), f"{report.kind}_table")(report, explain), color=color)
+            return
+        text = to_table(report, explain=explain, color=False if color is None else color)
+    if output is not None:
+        write_text(output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()

@@ -1,0 +1,301 @@
+"""Pydantic declarations of stage models and journey maps (no I/O, no Polars).
+
+A built-in model and a user's journey map share one schema, ``JourneyMap``: a model is a map
+with no ``data``, ``segments`` or ``targets``. Every object forbids unknown keys, so a misspelt
+key is an error instead of a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cjkit.durations import Period, parse_duration
+
+Kind = Literal[
+    "step", "acquisition", "activation", "retention", "referral", "revenue", "satisfaction"
+]
+KINDS: tuple[str, ...] = (
+    "step",
+    "acquisition",
+    "activation",
+    "retention",
+    "referral",
+    "revenue",
+    "satisfaction",
+)
+Order = Literal["ordered", "strict", "any"]
+Anchor = Literal["latest", "first"]
+WeekStart = Literal["monday", "sunday"]
+Severity = Literal["error", "warn"]
+
+FUNNEL_METRICS: tuple[str, ...] = (
+    "count",
+    "conversion_from_previous",
+    "conversion_from_start",
+    "drop_off",
+    "median_time_to_convert_s",
+)
+
+# The metrics each kind reports, beyond the funnel numbers every stage has (design §3).
+KIND_METRICS: dict[str, tuple[str, ...]] = {
+    "step": (),
+    "acquisition": ("new_units", "cac"),
+    "activation": ("rate", "median_time_to_activate_s", "p90_time_to_activate_s"),
+    "retention": ("churn_rate", "events_per_active_unit"),
+    "referral": (
+        "referrer_share",
+        "invites_per_unit",
+        "referred_signups",
+        "invite_conversion",
+        "k_factor",
+    ),
+    "revenue": (
+        "revenue",
+        "paying_units",
+        "conversion_to_paid",
+        "arpu",
+        "arppu",
+        "aov",
+        "purchase_frequency",
+        "ltv",
+        "ltv_cac",
+    ),
+    "satisfaction": ("nps", "mean_score", "responses"),
+}
+
+# Kind options: which stage keys apply to which kinds. A key set on another kind is an error.
+KIND_OPTIONS: dict[str, tuple[str, ...]] = {
+    "within": ("activation",),
+    "channel": ("acquisition",),
+    "period": ("retention",),
+    "periods": ("retention",),
+    "amount": ("revenue",),
+    "currency": ("revenue",),
+    "order_id": ("revenue",),
+    "referrer": ("referral",),
+    "score": ("satisfaction",),
+}
+
+STAGE_ID = r"^[a-z][a-z0-9_]*$"
+Id = Annotated[str, Field(pattern=STAGE_ID, max_length=64)]
+MODEL_ID = r"^[a-z0-9][a-z0-9_-]*$"
+ModelId = Annotated[str, Field(pattern=MODEL_ID, max_length=64)]
+PropertyName = Annotated[str, Field(min_length=1, max_length=200)]
+Scalar = str | int | float | bool | None
+
+
+class Strict(BaseModel):
+    """Base for every declaration: unknown keys are errors, objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_duration(value: str | None) -> str | None:
+    if value is not None:
+        parse_duration(value)
+    return value
+
+
+FilterOp = Literal["eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "exists"]
+FILTER_OPS: tuple[str, ...] = (
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "in",
+    "not_in",
+    "contains",
+    "exists",
+)
+# A property filter value: a scalar (equals), a list (one of), or {op: value}.
+FilterValue = Scalar | list[Scalar] | dict[FilterOp, Scalar | list[Scalar]]
+
+
+class EventMatcher(Strict):
+    """One event name, optionally narrowed by property filters (declarative, never eval'd)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    where: dict[PropertyName, FilterValue] = Field(default_factory=dict)
+
+
+# A stage's events: each entry is a name, an OR-group written "a|b", or a matcher.
+EventEntry = Annotated[str, Field(min_length=1)] | EventMatcher
+
+
+class Stage(Strict):
+    """One stage of a journey: what puts a unit in it, and what it reports."""
+
+    id: Id
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    questions: list[str] = Field(default_factory=list)
+    touchpoints: list[str] = Field(default_factory=list)
+    labels: dict[str, str] = Field(default_factory=dict)
+    kind: Kind = "step"
+    events: Annotated[list[EventEntry], Field(min_length=1)]
+    first_time: bool = False
+    within: str | None = None
+    channel: PropertyName | None = None
+    period: Period | None = None
+    periods: Annotated[int, Field(ge=1, le=520)] | None = None
+    amount: PropertyName | None = None
+    currency: PropertyName | None = None
+    order_id: PropertyName | None = None
+    referrer: PropertyName | None = None
+    score: PropertyName | None = None
+
+    _duration = field_validator("within")(_check_duration)
+
+    @model_validator(mode="after")
+    def _options_fit_kind(self) -> Stage:
+        for option, kinds in KIND_OPTIONS.items():
+            if getattr(self, option) is not None and self.kind not in kinds:
+                allowed = " or ".join(kinds)
+                msg = f"'{option}' applies only to a stage of kind {allowed}, not {self.kind}"
+                raise ValueError(msg)
+        return self
+
+    def event_names(self) -> list[str]:
+        """Return every event name this stage matches, in declaration order, without repeats."""
+        names: list[str] = []
+        for entry in self.events:
+            parts = entry.split("|") if isinstance(entry, str) else [entry.name]
+            for part in (p.strip() for p in parts):
+                if part and part not in names:
+                    names.append(part)
+        return names
+
+    def metrics(self) -> tuple[str, ...]:
+        """Return every metric name this stage reports: the funnel numbers, then its kind's."""
+        extra = KIND_METRICS[self.kind]
+        if self.kind == "retention":
+            extra = ("period_1", "period_2", "period_3", *extra)
+        return FUNNEL_METRICS + extra
+
+
+class DataSpec(Strict):
+    """How to read the events: column names, time zone and time format."""
+
+    user: PropertyName = "user_id"
+    event: PropertyName = "event"
+    time: PropertyName = "timestamp"
+    timezone: str = "UTC"
+    time_format: Literal["auto", "iso", "date", "epoch_s", "epoch_ms"] | str = "auto"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            msg = f"unknown time zone {value!r} (use an IANA name such as UTC or Asia/Ho_Chi_Minh)"
+            raise ValueError(msg) from None
+        return value
+
+
+class Exclusion(Strict):
+    """An exclusion step: a unit with ``event`` between stages ``between[0]`` and ``[1]``."""
+
+    event: Annotated[str, Field(min_length=1)]
+    between: tuple[Id, Id] | None = None
+
+
+class Settings(Strict):
+    """Funnel and period settings."""
+
+    window: str = "14d"
+    order: Order = "ordered"
+    window_anchor: Anchor = "latest"
+    allow_event_reuse: bool = False
+    strict_increase: bool = False
+    period: Period = "week"
+    week_start: WeekStart = "monday"
+    exclusions: list[Exclusion] = Field(default_factory=list)
+
+    _duration = field_validator("window")(_check_duration)
+
+
+class SpendSpec(Strict):
+    """A spend file (CSV or Parquet) with date, channel and amount columns, for CAC."""
+
+    path: Annotated[str, Field(min_length=1)]
+    date: PropertyName = "date"
+    channel: PropertyName = "channel"
+    amount: PropertyName = "amount"
+
+
+class Target(Strict):
+    """A threshold on one metric (``stage_id.metric``) that ``cjkit check`` evaluates."""
+
+    metric: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")]
+    min: float | None = None
+    max: float | None = None
+    max_drop: Annotated[float, Field(ge=0)] | None = None
+    max_drop_pct: Annotated[float, Field(ge=0)] | None = None
+    severity: Severity = "error"
+
+    @model_validator(mode="after")
+    def _has_a_bound(self) -> Target:
+        bounds = (self.min, self.max, self.max_drop, self.max_drop_pct)
+        if all(b is None for b in bounds):
+            msg = "a target needs at least one of min, max, max_drop or max_drop_pct"
+            raise ValueError(msg)
+        if self.min is not None and self.max is not None and self.min > self.max:
+            msg = f"min ({self.min}) is greater than max ({self.max})"
+            raise ValueError(msg)
+        return self
+
+
+class JourneyMap(Strict):
+    """A stage model, or a user's journey map (a model plus data, segments, spend and targets)."""
+
+    id: ModelId
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    source: str = ""
+    stages: Annotated[list[Stage], Field(min_length=2)]
+    data: DataSpec = Field(default_factory=DataSpec)
+    settings: Settings = Field(default_factory=Settings)
+    segments: list[PropertyName] = Field(default_factory=list)
+    spend: SpendSpec | None = None
+    targets: list[Target] = Field(default_factory=list)
+
+    def stage(self, stage_id: str) -> Stage | None:
+        """Return the stage with this id, or None."""
+        return next((s for s in self.stages if s.id == stage_id), None)
+
+    def stage_ids(self) -> list[str]:
+        """Return the stage ids in model order."""
+        return [s.id for s in self.stages]
+
+
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema of a journey map file (as written, with ``extends``)."""
+    schema = JourneyMap.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "cjkit journey map"
+    props = schema.setdefault("properties", {})
+    props["extends"] = {
+        "type": "string",
+        "description": "A built-in model id (aarrr, aida, 5a, accsr, tofu-mofu-bofu, coleman-8) "
+        "or a relative path to another map. Stages given as a mapping override by id.",
+    }
+    stages = props["stages"]
+    props["stages"] = {
+        "anyOf": [
+            stages,
+            {
+                "type": "object",
+                "description": "With extends: overrides of the base model's stages, by id.",
+                "additionalProperties": {"type": "object"},
+            },
+        ]
+    }
+    schema["required"] = []
+    return schema
