@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -53,7 +53,9 @@ def load_model(ref: str) -> loader.LoadedMap:
     return loader.load(ref)
 
 
-def read_events(paths: Sequence[str], read: ReadOptions, model: JourneyMap | None = None) -> sources.Events:
+def read_events(
+    paths: Sequence[str], read: ReadOptions, model: JourneyMap | None = None
+) -> sources.Events:
     """Return the canonical events of ``paths`` (lazy)."""
     return sources.read(paths, read.column_map(model))
 
@@ -122,7 +124,11 @@ def _exclusions(options: FunnelOptions, model: JourneyMap | None, n: int) -> tup
     if model is not None and not options.exclude:
         ids = model.stage_ids()
         for ex in model.settings.exclusions:
-            a, b = (ids.index(ex.between[0]) + 1, ids.index(ex.between[1]) + 1) if ex.between else (1, n)
+            a, b = (
+                (ids.index(ex.between[0]) + 1, ids.index(ex.between[1]) + 1)
+                if ex.between
+                else (1, n)
+            )
             out.append(Exclusion((Matcher(ex.event),), a, b, label=ex.event))
     for text in options.exclude:
         match = _EXCLUDE_RANGE.match(text)
@@ -135,13 +141,17 @@ def _exclusions(options: FunnelOptions, model: JourneyMap | None, n: int) -> tup
     return tuple(out)
 
 
-def _attribution(text: str, n: int) -> str | int:
-    if text in ("first", "last"):
-        return text
+def _attribution(text: str, n: int) -> Literal["first", "last"] | int:
+    if text == "first":
+        return "first"
+    if text == "last":
+        return "last"
     match = re.fullmatch(r"step:(\d+)", text)
     if match and 1 <= int(match.group(1)) <= n:
         return int(match.group(1))
-    raise UsageError(f"--attribution: expected first, last or step:N with 1 ≤ N ≤ {n}, got {text!r}")
+    raise UsageError(
+        f"--attribution: expected first, last or step:N with 1 ≤ N ≤ {n}, got {text!r}"
+    )
 
 
 def _choice(flag: str, value: str, choices: tuple[str, ...]) -> str:
@@ -169,14 +179,26 @@ def funnel_spec(
         window = parse_duration(window_text)
     except ValueError as exc:
         raise UsageError(f"--window: {exc}") from None
-    order = _choice("--order", options.order or (settings.order if settings else "ordered"),
-                    ("ordered", "strict", "any"))
-    anchor = _choice("--window-anchor", options.anchor or (settings.window_anchor if settings else "latest"),
-                     ("latest", "first"))
-    reuse = options.allow_event_reuse if options.allow_event_reuse is not None else bool(
-        settings and settings.allow_event_reuse)
-    increase = options.strict_increase if options.strict_increase is not None else bool(
-        settings and settings.strict_increase)
+    order = _choice(
+        "--order",
+        options.order or (settings.order if settings else "ordered"),
+        ("ordered", "strict", "any"),
+    )
+    anchor = _choice(
+        "--window-anchor",
+        options.anchor or (settings.window_anchor if settings else "latest"),
+        ("latest", "first"),
+    )
+    reuse = (
+        options.allow_event_reuse
+        if options.allow_event_reuse is not None
+        else bool(settings and settings.allow_event_reuse)
+    )
+    increase = (
+        options.strict_increase
+        if options.strict_increase is not None
+        else bool(settings and settings.strict_increase)
+    )
     exclusions = _exclusions(options, model, len(steps))
     if order == "any" and any((e.start, e.end) != (1, len(steps)) for e in exclusions):
         raise UsageError("an any-order funnel takes only whole-funnel exclusions (--exclude EVENT)")
@@ -203,8 +225,11 @@ def funnel_spec(
 def _check_columns(events: sources.Events, spec: FunnelSpec) -> None:
     for col in spec.columns():
         if col not in ("event", "timestamp"):
-            what = "--aggregate-by" if col == spec.unit and col != sources.USER else (
-                "--by" if col in spec.by else "a step filter")
+            what = (
+                "--aggregate-by"
+                if col == spec.unit and col != sources.USER
+                else ("--by" if col in spec.by else "a step filter")
+            )
             events.require([col], what if col != sources.USER else "the unit column")
 
 
@@ -250,14 +275,17 @@ def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
 def _units_table(units: pl.DataFrame, spec: FunnelSpec, unit_name: str) -> pl.DataFrame:
     names = [s.name for s in spec.steps]
     times = [
-        pl.from_epoch(pl.col(f"t_{k}"), time_unit="us").dt.replace_time_zone("UTC").alias(f"{k}_{name}_at")
+        pl.from_epoch(pl.col(f"t_{k}"), time_unit="us")
+        .dt.replace_time_zone("UTC")
+        .alias(f"{k}_{name}_at")
         for k, name in enumerate(names, start=1)
     ]
     return units.sort("unit").select(
         pl.col("unit").alias(unit_name if spec.unit == sources.USER else spec.unit),
         pl.col("level").alias("furthest_step"),
-        pl.col("level").replace_strict(dict(enumerate(names, start=1)), default=None,
-                                       return_dtype=pl.String).alias("furthest_step_name"),
+        pl.col("level")
+        .replace_strict(dict(enumerate(names, start=1)), default=None, return_dtype=pl.String)
+        .alias("furthest_step_name"),
         "excluded",
         *times,
         *spec.by,
@@ -268,8 +296,10 @@ def stage_of(model: JourneyMap, stage_id: str) -> Stage:
     """Return a stage by id; raise UsageError with a hint."""
     stage = model.stage(stage_id)
     if stage is None:
-        raise UsageError(f"no stage '{stage_id}' in model '{model.id}'",
-                         hint=did_you_mean(stage_id, model.stage_ids()))
+        raise UsageError(
+            f"no stage '{stage_id}' in model '{model.id}'",
+            hint=did_you_mean(stage_id, model.stage_ids()),
+        )
     return stage
 
 
@@ -281,8 +311,14 @@ def models_list() -> ModelsReport:
     out = []
     for name in loader.builtin_names():
         m = loader.load(name).map
-        out.append({"id": m.id, "name": m.name, "description": m.description,
-                    "stages": [s.name for s in m.stages]})
+        out.append(
+            {
+                "id": m.id,
+                "name": m.name,
+                "description": m.description,
+                "stages": [s.name for s in m.stages],
+            }
+        )
     return ModelsReport(out)
 
 
@@ -296,7 +332,9 @@ def model_show(ref: str) -> ModelReport:
     return ModelReport(data)
 
 
-def validate(refs: Sequence[str], data: Sequence[str] = (), read: ReadOptions | None = None) -> ValidateReport:
+def validate(
+    refs: Sequence[str], data: Sequence[str] = (), read: ReadOptions | None = None
+) -> ValidateReport:
     """Return the problems of each map; with ``data``, also check columns and event names."""
     files: list[dict[str, Any]] = []
     for ref in refs:
@@ -313,7 +351,9 @@ def validate(refs: Sequence[str], data: Sequence[str] = (), read: ReadOptions | 
     return ValidateReport(files)
 
 
-def _data_problems(loaded: loader.LoadedMap, data: Sequence[str], read: ReadOptions) -> list[dict[str, Any]]:
+def _data_problems(
+    loaded: loader.LoadedMap, data: Sequence[str], read: ReadOptions
+) -> list[dict[str, Any]]:
     model = loaded.map
     events = sources.read(data, read.column_map(model))
     problems: list[dict[str, Any]] = []
@@ -330,20 +370,36 @@ def _data_problems(loaded: loader.LoadedMap, data: Sequence[str], read: ReadOpti
         if column not in events.columns:
             hint = did_you_mean(column, events.properties)
             msg = f"no column '{column}' in the data (columns: {', '.join(events.properties)})"
-            problems.append({**where, "key": key, "severity": "error",
-                             "message": msg + (f"; {hint}" if hint else "")})
+            problems.append(
+                {
+                    **where,
+                    "key": key,
+                    "severity": "error",
+                    "message": msg + (f"; {hint}" if hint else ""),
+                }
+            )
     names = sorted({n for s in model.stages for n in s.event_names()})
     counts = collect_checked(
         events,
-        events.clean().filter(pl.col("event").is_in(names)).group_by("event").agg(pl.len().alias("n")),
+        events.clean()
+        .filter(pl.col("event").is_in(names))
+        .group_by("event")
+        .agg(pl.len().alias("n")),
     )
     seen = dict(zip(counts["event"].to_list(), counts["n"].to_list(), strict=True))
     for stage in model.stages:
         for name in stage.event_names():
             if not seen.get(name):
                 hint = did_you_mean(name, list(seen) or names)
-                problems.append({**where, "key": f"stages.{stage.id}.events", "severity": "warn",
-                                 "message": f"event '{name}' never occurs in the data" + (f"; {hint}" if hint else "")})
+                problems.append(
+                    {
+                        **where,
+                        "key": f"stages.{stage.id}.events",
+                        "severity": "warn",
+                        "message": f"event '{name}' never occurs in the data"
+                        + (f"; {hint}" if hint else ""),
+                    }
+                )
     return problems
 
 
@@ -365,9 +421,16 @@ def inspect(paths: Sequence[str], read: ReadOptions, *, top: int = 50) -> Inspec
     )
     raw = events.frame.drop(sources.RAW_TIME)
     nulls = raw.select([pl.col(c).null_count().alias(c) for c in cols] + [pl.len().alias("__n")])
-    samples = raw.select([pl.col(c).drop_nulls().unique(maintain_order=True).head(3).implode().alias(c) for c in cols])
+    samples = raw.select(
+        [
+            pl.col(c).drop_nulls().unique(maintain_order=True).head(3).implode().alias(c)
+            for c in cols
+        ]
+    )
     try:
-        s, e, n, smp, q = pl.collect_all([summary, per_event, nulls, samples, sources.quality(events)])
+        s, e, n, smp, q = pl.collect_all(
+            [summary, per_event, nulls, samples, sources.quality(events)]
+        )
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"can't read the events: {sources._first_line(exc)}") from None
     sources.raise_for_quality(events, q.row(0, named=True))
@@ -388,7 +451,10 @@ def inspect(paths: Sequence[str], read: ReadOptions, *, top: int = 50) -> Inspec
         units=int(row["units"]),
         start=row["start"].isoformat() if row["start"] else None,
         end=row["end"].isoformat() if row["end"] else None,
-        events=[{"event": r["event"], "count": int(r["count"]), "units": int(r["units"])} for r in e.head(top).iter_rows(named=True)],
+        events=[
+            {"event": r["event"], "count": int(r["count"]), "units": int(r["units"])}
+            for r in e.head(top).iter_rows(named=True)
+        ],
         columns=columns,
         dropped_rows=total - int(row["rows"]),
     )

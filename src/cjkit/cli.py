@@ -48,7 +48,9 @@ def _root(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print no warnings.")] = False,
 ) -> None:
     """Customer-journey funnel analytics from event logs."""
@@ -98,31 +100,43 @@ def reported() -> Iterator[None]:
 
 # --- shared option types -------------------------------------------------------------------
 
-EventsArg = Annotated[list[str], typer.Argument(help="Event files, globs or folders.", show_default=False)]
+EventsArg = Annotated[
+    list[str], typer.Argument(help="Event files, globs or folders.", show_default=False)
+]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
 ]
 UserCol = Annotated[str | None, typer.Option("--user-col", help="Unit column [default: user_id].")]
 EventCol = Annotated[str | None, typer.Option("--event-col", help="Event column [default: event].")]
-TimeCol = Annotated[str | None, typer.Option("--time-col", help="Time column [default: timestamp].")]
-TzOpt = Annotated[str | None, typer.Option("--tz", help="Zone of naive times and periods [default: UTC].")]
+TimeCol = Annotated[
+    str | None, typer.Option("--time-col", help="Time column [default: timestamp].")
+]
+TzOpt = Annotated[
+    str | None, typer.Option("--tz", help="Zone of naive times and periods [default: UTC].")
+]
 TimeFormatOpt = Annotated[
     str | None, typer.Option("--time-format", help="auto, iso, date, epoch_s or epoch_ms.")
 ]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="First date or time (inclusive).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Last date (whole day) or time.")]
-ByOpt = Annotated[list[str] | None, typer.Option("--by", help="Break down by a property (repeatable).")]
+ByOpt = Annotated[
+    list[str] | None, typer.Option("--by", help="Break down by a property (repeatable).")
+]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Plain text, no colours.")]
 
 
-def _read(user: str | None, event: str | None, time: str | None, tz: str | None, fmt: str | None) -> Any:
+def _read(
+    user: str | None, event: str | None, time: str | None, tz: str | None, fmt: str | None
+) -> Any:
     from cjkit.api import ReadOptions
 
     return ReadOptions(user_col=user, event_col=event, time_col=time, tz=tz, time_format=fmt)
 
 
-def _emit(report: Any, fmt: str, output: Path | None, *, explain: bool = False, no_color: bool = False) -> None:
+def _emit(
+    report: Any, fmt: str, output: Path | None, *, explain: bool = False, no_color: bool = False
+) -> None:
     from cjkit import render
 
     render.emit(report, fmt, output, explain=explain, no_color=no_color)
@@ -138,8 +152,12 @@ def _check_format(fmt: str, allowed: Sequence[str] = ("table", "json", "csv", "m
 
 @app.command()
 def validate(
-    maps: Annotated[list[str], typer.Argument(help="Map files (or built-in model names).", show_default=False)],
-    data: Annotated[list[str] | None, typer.Option("--data", help="Also check against these events.")] = None,
+    maps: Annotated[
+        list[str], typer.Argument(help="Map files (or built-in model names).", show_default=False)
+    ],
+    data: Annotated[
+        list[str] | None, typer.Option("--data", help="Also check against these events.")
+    ] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or github.")] = "table",
     user_col: UserCol = None,
     event_col: EventCol = None,
@@ -181,7 +199,9 @@ def models_list(fmt: FormatOpt = "table") -> None:
 
 @models_app.command("show")
 def models_show(
-    name: Annotated[str, typer.Argument(help="A built-in model id or a map file.", show_default=False)],
+    name: Annotated[
+        str, typer.Argument(help="A built-in model id or a map file.", show_default=False)
+    ],
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, yaml or json.")] = "table",
 ) -> None:
     """Show a model's stages with their descriptions, questions, touchpoints and metrics."""
@@ -193,7 +213,7 @@ def models_show(
         if fmt == "yaml":
             import yaml
 
-            model = {k: v for k, v in report.model.items()}
+            model = dict(report.model)
             for stage in model["stages"]:
                 stage.pop("event_names", None)
                 stage.pop("metrics", None)
@@ -204,8 +224,12 @@ def models_show(
 
 @app.command()
 def init(
-    model: Annotated[str, typer.Option("--model", "-m", help="The built-in model to extend.")] = "aarrr",
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the map.")] = Path("map.yaml"),
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="The built-in model to extend.")
+    ] = "aarrr",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the map.")] = Path(
+        "map.yaml"
+    ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter journey map that extends a built-in model."""
@@ -265,29 +289,49 @@ def funnel(
     events: EventsArg,
     step: Annotated[
         list[str] | None,
-        typer.Option("--step", "-s", help="A step: name, a|b (either), or name[prop=value]. Repeat."),
+        typer.Option(
+            "--step", "-s", help="A step: name, a|b (either), or name[prop=value]. Repeat."
+        ),
     ] = None,
-    model: Annotated[str | None, typer.Option("--model", "-m", help="A built-in model or map file.")] = None,
-    window: Annotated[str | None, typer.Option("--window", "-w", help="Conversion window [default: 14d].")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="A built-in model or map file.")
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option("--window", "-w", help="Conversion window [default: 14d].")
+    ] = None,
     order: Annotated[str | None, typer.Option("--order", help="ordered, strict or any.")] = None,
-    window_anchor: Annotated[str | None, typer.Option("--window-anchor", help="latest or first.")] = None,
+    window_anchor: Annotated[
+        str | None, typer.Option("--window-anchor", help="latest or first.")
+    ] = None,
     allow_event_reuse: Annotated[
-        bool | None, typer.Option("--allow-event-reuse/--no-event-reuse", help="Let one event fill several steps.")
+        bool | None,
+        typer.Option(
+            "--allow-event-reuse/--no-event-reuse", help="Let one event fill several steps."
+        ),
     ] = None,
     strict_increase: Annotated[
-        bool | None, typer.Option("--strict-increase/--allow-ties", help="Forbid equal timestamps between steps.")
+        bool | None,
+        typer.Option(
+            "--strict-increase/--allow-ties", help="Forbid equal timestamps between steps."
+        ),
     ] = None,
     exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="EVENT, or EVENT:A-B between steps A and B.")
+        list[str] | None,
+        typer.Option("--exclude", help="EVENT, or EVENT:A-B between steps A and B."),
     ] = None,
     aggregate_by: Annotated[
-        str | None, typer.Option("--aggregate-by", help="Count units of this property (e.g. session_id).")
+        str | None,
+        typer.Option("--aggregate-by", help="Count units of this property (e.g. session_id)."),
     ] = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     by: ByOpt = None,
-    attribution: Annotated[str, typer.Option("--attribution", help="first, last or step:N.")] = "first",
-    units: Annotated[Path | None, typer.Option("--units", help="Write one row per unit (CSV or Parquet).")] = None,
+    attribution: Annotated[
+        str, typer.Option("--attribution", help="first, last or step:N.")
+    ] = "first",
+    units: Annotated[
+        Path | None, typer.Option("--units", help="Write one row per unit (CSV or Parquet).")
+    ] = None,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
     user_col: UserCol = None,
@@ -328,6 +372,9 @@ def funnel(
 
             write_frame(units, run.units)
         _emit(run.report, fmt, output, no_color=no_color)
+
+
+# --- end of commands (add new commands above this line) -----------------------------------
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -202,11 +202,15 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Resolved:
     if not base.raw or base.fatal:
         return Resolved(raw=raw, sources=[own], problems=problems, fatal=True)
     merged, stage_problems, child_translate, base_keeps_stages = _merge(base.raw, raw, own)
+    if "id" not in raw:
+        merged["id"] = _id_from_stem(path.stem)  # a map is its own model, not the base
     problems.extend(stage_problems)
     own.translate = child_translate
     sources = [own]
     for src in base.sources:
-        sources.append(Source(src.display, src.marked, _base_translate(src, raw, base_keeps_stages)))
+        sources.append(
+            Source(src.display, src.marked, _base_translate(src, raw, base_keeps_stages))
+        )
     return Resolved(raw=merged, sources=sources, problems=problems)
 
 
@@ -242,7 +246,11 @@ def _merge(
     merged = dict(base)
     problems: list[MapProblem] = []
     for key, value in child.items():
-        if key in ("data", "settings") and isinstance(value, dict) and isinstance(base.get(key), dict):
+        if (
+            key in ("data", "settings")
+            and isinstance(value, dict)
+            and isinstance(base.get(key), dict)
+        ):
             merged[key] = {**base[key], **value}
         elif key != "stages":
             merged[key] = value
@@ -261,8 +269,11 @@ def _merge(
             known = [str(i) for i in ids if i]
             hint = did_you_mean(str(stage_id), known)
             msg = f"no stage '{stage_id}' in the base model (stages: {', '.join(known)})"
-            problems.append(MapProblem(own.display, line, col, f"stages.{stage_id}",
-                                       f"{msg}; {hint}" if hint else msg))
+            problems.append(
+                MapProblem(
+                    own.display, line, col, f"stages.{stage_id}", f"{msg}; {hint}" if hint else msg
+                )
+            )
             continue
         if not isinstance(override, dict):
             msg = "expected a mapping of stage keys to override (events, within, …)"
@@ -278,7 +289,7 @@ def _merge(
     def translate(loc: Loc) -> Loc | None:
         if len(loc) >= 2 and loc[0] == "stages" and isinstance(loc[1], int):
             sid = ids[loc[1]] if loc[1] < len(ids) else None
-            return ("stages", sid, *loc[2:]) if sid in stages else None
+            return ("stages", sid, *loc[2:]) if isinstance(sid, str) and sid in stages else None
         return loc
 
     return merged, problems, translate, True
@@ -326,66 +337,114 @@ def _model_at(loc: Loc) -> type[BaseModel] | None:
     return table.get(shape)
 
 
+def _child(node: Any, part: str | int) -> tuple[bool, Any]:
+    """Return (found, value) of ``node[part]`` for a dict key or an in-range list index."""
+    if isinstance(node, dict) and part in node:
+        return True, node[part]
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return True, node[part]
+    return False, None
+
+
 def _fields_at(loc: list[str | int]) -> dict[str, Any]:
     model = _model_at(tuple(loc))
     return dict(model.model_fields) if model else {}
 
 
-def _clean_loc(raw: Any, loc: Loc) -> tuple[Loc, str]:
-    """Drop pydantic's union-member tags from ``loc``; return the branch ('str', 'matcher', '')."""
+def _clean_loc(raw: Any, loc: Loc) -> tuple[Loc, bool]:
+    """Drop pydantic's union-member tags from ``loc``.
+
+    Return the cleaned path and whether every union member named on the way fits the value
+    actually there (an error from a member that can't fit is noise: a dict is not a string).
+    """
     cleaned: list[str | int] = []
     node = raw
-    branch = ""
+    fits = True
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        found, child = _child(node, part)
+        if found:
             cleaned.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            cleaned.append(part)
-            node = node[part]
+            node = child
         elif isinstance(node, dict) and isinstance(part, str) and part in _fields_at(cleaned):
             cleaned.append(part)  # a missing key: keep it, it is the subject
             node = None
-        elif part in ("str", "constrained-str"):
-            branch = "str"
-        elif isinstance(part, str) and part.endswith("Matcher"):
-            branch = "matcher"
-    return tuple(cleaned), branch
+        elif isinstance(part, str):
+            fits = fits and _member_fits(part, node)
+    return tuple(cleaned), fits
+
+
+def _member_fits(tag: str, value: Any) -> bool:
+    if tag in ("str", "constrained-str"):
+        return isinstance(value, str)
+    if tag == "bool":
+        return isinstance(value, bool)
+    if tag in ("int", "float"):
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if tag.startswith("list"):
+        return isinstance(value, list)
+    if tag.startswith("dict") or tag.endswith("Matcher"):
+        return isinstance(value, dict)
+    return True
 
 
 def _pydantic_problems(exc: ValidationError, resolved: Resolved) -> list[MapProblem]:
-    seen: set[tuple[Loc, str]] = set()
-    problems: list[MapProblem] = []
+    grouped: dict[Loc, list[tuple[bool, dict[str, Any]]]] = {}
     for err in exc.errors(include_url=False):
-        loc, branch = _clean_loc(resolved.raw, tuple(err["loc"]))
-        # A union (name | matcher) reports one error per member: keep the member that fits.
-        if branch and "events" in loc:
-            is_dict = isinstance(_value_at(resolved.raw, loc), dict)
-            if (branch == "str") == is_dict:
-                continue
-        message = _message(dict(err), loc)
-        if (loc, message) in seen:
-            continue
-        seen.add((loc, message))
-        file, line, col = _locate(resolved, loc)
-        problems.append(MapProblem(file, line, col, _dotted(loc), message))
+        loc, fits = _clean_loc(resolved.raw, tuple(err["loc"]))
+        loc = _option_key(loc, dict(err))
+        grouped.setdefault(loc, []).append((fits, dict(err)))
+    problems: list[MapProblem] = []
+    explained = [loc for loc, errs in grouped.items() if any(fits for fits, _ in errs)]
+    for loc, errs in grouped.items():
+        fitting = [e for fits, e in errs if fits]
+        if not fitting and any(other[: len(loc)] == loc and other != loc for other in explained):
+            continue  # a deeper error in the member that fits already says what is wrong
+        # When no union member fits the value, one message is enough.
+        chosen = fitting or [errs[0][1]]
+        for message in dict.fromkeys(_message(e, loc) for e in chosen):
+            file, line, col = _locate(resolved, loc)
+            problems.append(MapProblem(file, line, col, _dotted(loc), message))
     return problems
 
 
-def _is_union(errs: list[dict[str, Any]]) -> bool:
-    return len({e["type"] for e in errs}) > 1
+def _option_key(loc: Loc, err: dict[str, Any]) -> Loc:
+    # A stage-level check names the offending option first ('amount' applies only to …):
+    # point at that key rather than at the whole stage.
+    text = str(err.get("msg", ""))
+    if err.get("type") == "value_error" and "' applies only to" in text:
+        option = text.split("'")[1]
+        return (*loc, option)
+    return loc
 
 
-def _value_at(raw: Any, loc: Loc) -> Any:
-    node = raw
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            return None
-    return node
+_TYPE_NOUNS = {
+    "list_type": "a list",
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "tuple_type": "a list",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return f"{str(value)!r}"
 
 
 def _message(err: dict[str, Any], loc: Loc) -> str:
@@ -399,6 +458,8 @@ def _message(err: dict[str, Any], loc: Loc) -> str:
         return f"{base}; {hint}" if hint else f"{base} (allowed: {', '.join(allowed)})"
     if kind == "missing":
         return "required key is missing"
+    if kind in _TYPE_NOUNS:
+        return f"expected {_TYPE_NOUNS[kind]}, got {_describe(err.get('input'))}"
     if kind == "literal_error":
         return msg.replace("Input should be", "expected")
     if kind == "string_pattern_mismatch" and loc and loc[-1] == "id":
@@ -424,17 +485,26 @@ def _semantic_problems(
     seen: dict[str, int] = {}
     for i, stage in enumerate(model.stages):
         if stage.id in seen:
-            add(("stages", i, "id"), f"duplicate stage id '{stage.id}' (first at stages[{seen[stage.id]}])")
+            add(
+                ("stages", i, "id"),
+                f"duplicate stage id '{stage.id}' (first at stages[{seen[stage.id]}])",
+            )
         seen.setdefault(stage.id, i)
         for j, entry in enumerate(stage.events):
             if isinstance(entry, str) and not all(p.strip() for p in entry.split("|")):
                 add(("stages", i, "events", j), f"empty event name in OR-group {entry!r}")
     if model.stages and model.stages[0].within is not None:
-        add(("stages", 0, "within"), "'within' is measured from the previous stage; the first stage has none")
+        add(
+            ("stages", 0, "within"),
+            "'within' is measured from the previous stage; the first stage has none",
+        )
     reserved = {model.data.user, model.data.event, model.data.time}
     for i, segment in enumerate(model.segments):
         if segment in reserved:
-            add(("segments", i), f"'{segment}' is the {_role(model.data, segment)} column, not a property to break down by")
+            add(
+                ("segments", i),
+                f"'{segment}' is the {_role(model.data, segment)} column, not a property to break down by",
+            )
     ids = model.stage_ids()
     for i, exclusion in enumerate(model.settings.exclusions):
         if exclusion.between is None:
@@ -442,10 +512,16 @@ def _semantic_problems(
         for k, sid in enumerate(exclusion.between):
             if sid not in ids:
                 hint = did_you_mean(sid, ids)
-                add(("settings", "exclusions", i, "between", k), f"no stage '{sid}'" + (f"; {hint}" if hint else ""))
+                add(
+                    ("settings", "exclusions", i, "between", k),
+                    f"no stage '{sid}'" + (f"; {hint}" if hint else ""),
+                )
         a, b = exclusion.between
         if a in ids and b in ids and ids.index(a) >= ids.index(b):
-            add(("settings", "exclusions", i, "between"), f"'{a}' must come before '{b}' in the model")
+            add(
+                ("settings", "exclusions", i, "between"),
+                f"'{a}' must come before '{b}' in the model",
+            )
     for i, target in enumerate(model.targets):
         problem = target_problem(model, target.metric)
         if problem:

@@ -185,13 +185,18 @@ class ValidateReport:
     @property
     def ok(self) -> bool:
         """Return True when no file has an error-severity problem."""
-        return all(
-            p["severity"] != "error" for f in self.files for p in f["problems"]
-        ) and all(f["valid"] for f in self.files)
+        return all(p["severity"] != "error" for f in self.files for p in f["problems"]) and all(
+            f["valid"] for f in self.files
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON document."""
-        return {"schema_version": SCHEMA_VERSION, "kind": self.kind, "ok": self.ok, "files": self.files}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": self.kind,
+            "ok": self.ok,
+            "files": self.files,
+        }
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per problem."""
@@ -211,7 +216,10 @@ class ModelsReport:
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per model."""
-        return [{"id": m["id"], "name": m["name"], "stages": " → ".join(m["stages"])} for m in self.models]
+        return [
+            {"id": m["id"], "name": m["name"], "stages": " → ".join(m["stages"])}
+            for m in self.models
+        ]
 
 
 @dataclass(frozen=True)

@@ -240,8 +240,9 @@ def _canonical_time(
         expr = (
             expr.dt.convert_time_zone("UTC")
             if dtype.time_zone
-            else expr.dt.replace_time_zone(cmap.tz, ambiguous="earliest", non_existent="null")
-            .dt.convert_time_zone("UTC")
+            else expr.dt.replace_time_zone(
+                cmap.tz, ambiguous="earliest", non_existent="null"
+            ).dt.convert_time_zone("UTC")
         )
     elif isinstance(dtype, pl.Date):
         expr = _local(col.cast(pl.Datetime("us")), cmap.tz)
@@ -258,9 +259,9 @@ def _canonical_time(
 
 
 def _local(expr: pl.Expr, tz: str) -> pl.Expr:
-    return expr.dt.replace_time_zone(tz, ambiguous="earliest", non_existent="null").dt.convert_time_zone(
-        "UTC"
-    )
+    return expr.dt.replace_time_zone(
+        tz, ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
 
 
 def _epoch(col: pl.Expr, path: Path, frame: pl.LazyFrame, time_format: str) -> pl.Expr:
@@ -277,9 +278,7 @@ def _epoch(col: pl.Expr, path: Path, frame: pl.LazyFrame, time_format: str) -> p
 
 def _sample_text(path: Path, frame: pl.LazyFrame) -> list[str]:
     try:
-        sample = (
-            frame.select(pl.col(TIME).str.strip_chars()).head(2_000).collect().to_series()
-        )
+        sample = frame.select(pl.col(TIME).str.strip_chars()).head(2_000).collect().to_series()
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"{path}: can't read the file: {_first_line(exc)}") from None
     return [v for v in sample.to_list() if v]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cjkit.errors import UsageError
@@ -57,6 +57,6 @@ def parse_range(since: str | None, until: str | None, tz_name: str = "UTC") -> T
         msg = f"--until ({until}) is before --since ({since})"
         raise UsageError(msg)
     return TimeRange(
-        start.astimezone(timezone.utc) if start else None,
-        end.astimezone(timezone.utc) if end else None,
+        start.astimezone(UTC) if start else None,
+        end.astimezone(UTC) if end else None,
     )

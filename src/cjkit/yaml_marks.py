@@ -59,12 +59,24 @@ def load_marked(text: str) -> Marked:
     return out
 
 
+
 def _pos(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+_PLAIN_TAGS = {
+    f"tag:yaml.org,2002:{name}"
+    for name in ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")
+}
+
+
 def _build(node: yaml.Node, path: Path, out: Marked) -> Any:
     out.marks.setdefault(path, _pos(node))
+    if node.tag not in _PLAIN_TAGS:
+        line, col = _pos(node)
+        tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+        msg = f"unsupported YAML tag '{tag}' (maps are plain YAML: no tags)"
+        raise YamlSyntaxError(msg, line, col)
     if isinstance(node, yaml.MappingNode):
         result: dict[Any, Any] = {}
         for key_node, value_node in node.value:

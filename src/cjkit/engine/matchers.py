@@ -130,7 +130,14 @@ def parse_cli_step(text: str) -> list[Matcher]:
 def _cli_filters(inner: str, text: str) -> dict[str, Any]:
     where: dict[str, Any] = {}
     for clause in (c.strip() for c in inner.split(",")):
-        for token, op in (("!=", "ne"), (">=", "gte"), ("<=", "lte"), ("=", "eq"), (">", "gt"), ("<", "lt")):
+        for token, op in (
+            ("!=", "ne"),
+            (">=", "gte"),
+            ("<=", "lte"),
+            ("=", "eq"),
+            (">", "gt"),
+            ("<", "lt"),
+        ):
             if token in clause:
                 prop, _, raw = clause.partition(token)
                 where.setdefault(prop.strip(), {})[op] = _number_or_text(raw.strip())

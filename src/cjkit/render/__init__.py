@@ -91,7 +91,9 @@ def rows_markdown(rows: list[dict[str, Any]]) -> str:
 
 def _numeric(rows: list[dict[str, Any]], column: str) -> bool:
     values = [r.get(column) for r in rows if r.get(column) is not None]
-    return bool(values) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    return bool(values) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in values
+    )
 
 
 def _md_cell(value: Any) -> str:
@@ -121,7 +123,9 @@ def use_color(*, no_color: bool = False) -> bool | None:
     return None
 
 
-def to_table(report: Report, *, explain: bool = False, color: bool | None = None, width: int | None = None) -> str:
+def to_table(
+    report: Report, *, explain: bool = False, color: bool | None = None, width: int | None = None
+) -> str:
     """Return the rich table of a report as text (ANSI codes only when colour is on)."""
     from cjkit.render.console import capture
 
@@ -151,7 +155,9 @@ def emit(
         if output is None and color is not False and sys.stdout.isatty():
             from cjkit.render.console import print_out
 
-            print_out(getattr(_module(report.kind), f"{report.kind}_table")(report, explain), color=color)
+            print_out(
+                getattr(_module(report.kind), f"{report.kind}_table")(report, explain), color=color
+            )
             return
         text = to_table(report, explain=explain, color=False if color is None else color)
     if output is not None:

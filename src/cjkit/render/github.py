@@ -30,5 +30,7 @@ def validate_annotations(report: ValidateReport) -> str:
         for p in f["problems"]:
             level = "error" if p["severity"] == "error" else "warning"
             message = f"{p['key']}: {p['message']}" if p.get("key") else p["message"]
-            lines.append(annotation(level, p["file"], p["line"], p["col"], "cjkit validate", message))
+            lines.append(
+                annotation(level, p["file"], p["line"], p["col"], "cjkit validate", message)
+            )
     return "".join(lines)

@@ -32,7 +32,7 @@ def num(value: float | int | None, digits: int = 2) -> str:
     """Return a number with thousands separators (``–`` for null)."""
     if value is None:
         return "–"
-    if isinstance(value, int) or float(value).is_integer() and abs(value) >= 1000:
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1000):
         return f"{int(value):,}"
     return f"{value:,.{digits}f}"
 
@@ -95,7 +95,9 @@ def funnel_table(report: FunnelReport, explain: bool = False) -> RenderableType:
     )
     parts: list[RenderableType] = [_funnel_steps_table(report.steps, title)]
     if report.excluded_units:
-        parts.append(Text(f"{report.excluded_units:,} unit(s) removed by exclusion steps", style="dim"))
+        parts.append(
+            Text(f"{report.excluded_units:,} unit(s) removed by exclusion steps", style="dim")
+        )
     for group in report.groups:
         label = f"{' / '.join(report.by)} = {segment_text(group.value)}"
         parts.append(_funnel_steps_table(group.steps, label))
@@ -118,7 +120,10 @@ def inspect_table(report: InspectReport, explain: bool = False) -> RenderableTyp
     summary = kv_table(
         "Events",
         [
-            ("files", ", ".join(report.files) if len(report.files) <= 3 else f"{len(report.files)} files"),
+            (
+                "files",
+                ", ".join(report.files) if len(report.files) <= 3 else f"{len(report.files)} files",
+            ),
             ("rows", f"{report.rows:,}"),
             ("units", f"{report.units:,}"),
             ("from", report.start or "–"),
@@ -132,8 +137,12 @@ def inspect_table(report: InspectReport, explain: bool = False) -> RenderableTyp
     events.add_column("units", justify="right", no_wrap=True)
     events.add_column("% of units", justify="right", no_wrap=True)
     for e in report.events:
-        events.add_row(e["event"], f"{e['count']:,}", f"{e['units']:,}",
-                       pct(e["units"] / report.units if report.units else None))
+        events.add_row(
+            e["event"],
+            f"{e['count']:,}",
+            f"{e['units']:,}",
+            pct(e["units"] / report.units if report.units else None),
+        )
     columns = new_table("Columns")
     columns.add_column("column", overflow="fold")
     columns.add_column("type", no_wrap=True)
@@ -149,14 +158,17 @@ def validate_table(report: ValidateReport, explain: bool = False) -> RenderableT
     del explain
     table = new_table()
     table.add_column("file:line:col", no_wrap=True)
-    table.add_column("key", overflow="fold")
+    table.add_column("key", no_wrap=True)
     table.add_column("problem", overflow="fold", ratio=3)
     rows = 0
     for f in report.files:
         for p in f["problems"]:
             style = "red" if p["severity"] == "error" else "yellow"
-            table.add_row(f"{p['file']}:{p['line']}:{p['col']}", p.get("key") or "",
-                          Text(p["message"], style=style))
+            table.add_row(
+                f"{p['file']}:{p['line']}:{p['col']}",
+                p.get("key") or "",
+                Text(p["message"], style=style),
+            )
             rows += 1
     lines = [
         Text(f"{'✓' if f['valid'] else '✗'} {f['file']}", style="green" if f["valid"] else "red")
