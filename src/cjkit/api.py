@@ -71,7 +71,7 @@ def collect_checked(events: sources.Events, query: pl.LazyFrame) -> pl.DataFrame
         raise InputError(f"missing column: {sources._first_line(exc)}") from None
     except pl.exceptions.PolarsError as exc:
         files = events.files[0] if len(events.files) == 1 else f"{len(events.files)} files"
-        raise InputError(f"{files}: can't read the events: {sources._first_line(exc)}") from None
+        raise InputError(sources.describe_read_error(files, exc)) from None
     except OSError as exc:
         raise InputError(f"can't read the events: {exc}") from None
     sources.raise_for_quality(events, quality.row(0, named=True))

@@ -161,6 +161,37 @@ def _schema(path: Path, frame: pl.LazyFrame) -> dict[str, pl.DataType]:
         raise InputError(f"{path}: can't read the file: {_first_line(exc)}") from None
 
 
+def describe_read_error(path: str, exc: BaseException) -> str:
+    """Return a one-line message for a read error, naming the line of a ragged CSV row."""
+    text = _first_line(exc)
+    if "more fields than defined" in text or "fewer fields" in text:
+        where = _ragged_line(Path(path))
+        if where:
+            return f"{path}: {where}"
+    return f"{path}: can't read the events: {text}"
+
+
+def _ragged_line(path: Path) -> str | None:
+    # Only on the error path: find the first line whose field count differs from the header's.
+    fmt = file_format(path)
+    if fmt not in ("csv", "tsv") or path.suffix.lower() in (".gz", ".gzip"):
+        return None
+    sep = "\t" if fmt == "tsv" else ","
+    lines = pl.read_csv(
+        path, has_header=False, separator="\x1f", quote_char=None, new_columns=["line"],
+        schema_overrides={"line": pl.String}, infer_schema=False,
+    ).with_row_index("n", offset=1)
+    # Separators inside double-quoted fields don't count: drop quoted parts first.
+    fields = pl.col("line").str.replace_all(r'"[^"]*"', "").str.count_matches(sep, literal=True) + 1
+    counted = lines.with_columns(fields.alias("fields"))
+    header = counted["fields"][0]
+    bad = counted.filter((pl.col("fields") != header) & (pl.col("line").str.strip_chars() != ""))
+    if bad.height == 0:
+        return None
+    row = bad.row(0, named=True)
+    return f"line {row['n']:,} has {row['fields']} fields, the header has {header}"
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
@@ -193,11 +224,16 @@ def read(paths: Sequence[str], cmap: ColumnMap | None = None) -> Events:
     return Events(frame, [str(f) for f in files], columns, cmap.tz, per_file=frames)
 
 
+_DUPLICATED = re.compile(r"^(?P<name>.+)_duplicated_\d+$")
+
+
 def _check_columns(path: Path, columns: dict[str, pl.DataType], cmap: ColumnMap) -> None:
     names = list(columns)
-    dupes = sorted({n for n in names if names.count(n) > 1})
-    if dupes:
-        raise InputError(f"{path}: duplicate column name {dupes[0]!r}")
+    # The CSV reader renames a repeated header to NAME_duplicated_N instead of failing.
+    for name in names:
+        match = _DUPLICATED.match(name)
+        if match and match["name"] in names:
+            raise InputError(f"{path}: duplicate column name {match['name']!r} in the header")
     for role, name in (("user", cmap.user), ("event", cmap.event), ("time", cmap.time)):
         if name not in columns:
             hint = did_you_mean(name, names)
@@ -287,6 +323,8 @@ def _sample_text(path: Path, frame: pl.LazyFrame) -> list[str]:
 def _parse_text(path: Path, frame: pl.LazyFrame, cmap: ColumnMap) -> pl.Expr:
     values = _sample_text(path, frame)
     if not values:
+        if frame.head(1).select(pl.len()).collect().item() == 0:
+            raise InputError(f"{path}: no events (the file has a header but no rows)")
         raise InputError(f"{path}: the time column '{cmap.time}' is empty (all values are null)")
     fmt = cmap.time_format
     if fmt == "auto":
@@ -344,6 +382,7 @@ def quality(events: Events) -> pl.LazyFrame:
     frame = events.frame
     unparsed = pl.col(TIME).is_null() & pl.col(RAW_TIME).is_not_null()
     return frame.select(
+        pl.len().alias("rows"),
         pl.col(USER).is_null().sum().alias("null_user"),
         (pl.col(TIME).is_null() & pl.col(RAW_TIME).is_null() & pl.col(USER).is_not_null())
         .sum()
@@ -354,15 +393,17 @@ def quality(events: Events) -> pl.LazyFrame:
 
 
 def raise_for_quality(events: Events, row: dict[str, object]) -> None:
-    """Raise InputError for unparseable times; add a warning for dropped rows."""
+    """Raise InputError for no rows or unparseable times; add a warning for dropped rows."""
+    if int(row.get("rows", 1) or 0) == 0:  # type: ignore[call-overload]
+        names = events.files[0] if len(events.files) == 1 else f"{len(events.files)} files"
+        raise InputError(f"{names}: no events (the input has columns but no rows)")
     bad = int(row["bad_time"] or 0)  # type: ignore[call-overload]
     if bad:
         value = row["first_bad"]
         where = _first_bad_location(events, str(value))
         raise InputError(
             f"{where}can't read {value!r} as a time ({bad:,} value(s) in all); "
-            "expected ISO-8601 such as 2025-01-31T09:30:00Z, a date, or epoch seconds",
-            hint="every value of the time column must have the same format (or pass --time-format)",
+            "expected a real date and time in one format, such as 2025-01-31T09:30:00Z"
         )
     dropped = int(row["null_user"] or 0) + int(row["null_time"] or 0)  # type: ignore[call-overload]
     if dropped:
