@@ -7,7 +7,8 @@ single collect, and returns a dataclass from :mod:`cjkit.report`. Nothing here p
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -60,13 +61,11 @@ def read_events(
     return sources.read(paths, read.column_map(model))
 
 
-def collect_checked(events: sources.Events, query: pl.LazyFrame) -> pl.DataFrame:
-    """Collect ``query`` together with the data-quality check of ``events`` (one shared scan).
-
-    Raise InputError for unparseable times or a read error; record dropped rows as warnings.
-    """
+@contextmanager
+def read_errors(events: sources.Events) -> Iterator[None]:
+    """Turn Polars read and compute errors on ``events`` into one-line InputErrors."""
     try:
-        result, quality = pl.collect_all([query, sources.quality(events)])
+        yield
     except pl.exceptions.ColumnNotFoundError as exc:
         raise InputError(f"missing column: {sources._first_line(exc)}") from None
     except pl.exceptions.PolarsError as exc:
@@ -74,6 +73,18 @@ def collect_checked(events: sources.Events, query: pl.LazyFrame) -> pl.DataFrame
         raise InputError(sources.describe_read_error(files, exc)) from None
     except OSError as exc:
         raise InputError(f"can't read the events: {exc}") from None
+
+
+def collect_checked(events: sources.Events, query: pl.LazyFrame | Callable[[], pl.LazyFrame]) -> pl.DataFrame:
+    """Collect ``query`` together with the data-quality check of ``events`` (one shared scan).
+
+    ``query`` may be a function building the query, for engines that materialize an
+    intermediate table: its read errors are reported the same way. Raise InputError for
+    unparseable times or a read error; record dropped rows as warnings.
+    """
+    with read_errors(events):
+        lazy = query() if callable(query) else query
+        result, quality = pl.collect_all([lazy, sources.quality(events)])
     sources.raise_for_quality(events, quality.row(0, named=True))
     return result
 
@@ -243,7 +254,7 @@ def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
     spec = funnel_spec(options, model, time_range, unit)
     events = sources.read(paths, column_map)
     _check_columns(events, spec)
-    units = collect_checked(events, journeys(events.clean(), spec))
+    units = collect_checked(events, lambda: journeys(events.clean(), spec))
     settings: dict[str, Any] = {
         "order": spec.order,
         "window_seconds": spec.window_s,
@@ -403,6 +414,14 @@ def _data_problems(
     return problems
 
 
+def _dtype_name(dtype: pl.DataType) -> str:
+    # Polars' own short form (str, i64, datetime[μs, UTC]) keeps the profile narrow.
+    try:
+        return str(dtype._string_repr())
+    except (AttributeError, TypeError):
+        return str(dtype)
+
+
 def inspect(paths: Sequence[str], read: ReadOptions, *, top: int = 50) -> InspectReport:
     """Return a profile of the events: rows, units, span, events and columns."""
     events = sources.read(paths, read.column_map())
@@ -439,9 +458,9 @@ def inspect(paths: Sequence[str], read: ReadOptions, *, top: int = 50) -> Inspec
     columns = [
         {
             "name": c,
-            "dtype": str(events.columns[c]),
+            "dtype": _dtype_name(events.columns[c]),
             "null_share": (int(n[c][0]) / total) if total else None,
-            "samples": [str(v) for v in (smp[c][0] or [])],
+            "samples": [str(v) for v in smp[c][0].to_list()] if smp[c][0] is not None else [],
         }
         for c in cols
     ]

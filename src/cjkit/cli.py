@@ -71,10 +71,19 @@ def warn(messages: Sequence[str]) -> None:
 
 
 @contextmanager
-def reported() -> Iterator[None]:
-    """The one error boundary: user errors print one line and exit with their code."""
+def reported(progress: str | None = None) -> Iterator[None]:
+    """The one error boundary: user errors print one line and exit with their code.
+
+    With ``progress``, a spinner shows on stderr for long runs (only on a TTY, never with -q).
+    """
     try:
-        yield
+        if progress and not _STATE["quiet"]:
+            from cjkit.render.console import busy
+
+            with busy(progress):
+                yield
+        else:
+            yield
     except MapInvalid as exc:
         for problem in exc.problems:
             _err(f"Error: {problem}")
@@ -276,7 +285,7 @@ def inspect(
 
     Example: cjkit inspect examples/shop/events.parquet
     """
-    with reported():
+    with reported("Profiling events…"):
         _check_format(fmt)
         from cjkit import api
 
@@ -345,7 +354,7 @@ def funnel(
 
     Example: cjkit funnel events.parquet -s visit -s signup -s purchase --window 7d
     """
-    with reported():
+    with reported("Computing the funnel…"):
         _check_format(fmt)
         from cjkit import api
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
+import sys
+import threading
+from collections.abc import Iterator
 
 from rich.console import Console, RenderableType
 
@@ -16,6 +20,11 @@ def _width(width: int | None) -> int:
     if env and env.isdigit():
         return int(env)
     return max(80, shutil.get_terminal_size((100, 24)).columns)
+
+
+def console_width() -> int:
+    """Return the width tables are drawn at: $COLUMNS, else the terminal's, at least 80."""
+    return _width(None)
 
 
 def capture(renderable: RenderableType, *, color: bool | None, width: int | None = None) -> str:
@@ -43,3 +52,24 @@ def print_out(renderable: RenderableType, *, color: bool | None) -> None:
 def progress_console() -> Console:
     """Return the stderr console used for progress (it shows nothing when stderr is no TTY)."""
     return Console(stderr=True, highlight=False)
+
+
+@contextlib.contextmanager
+def busy(message: str, *, delay: float = 0.7) -> Iterator[None]:
+    """Show a spinner on stderr while the block runs, only on a TTY and only after ``delay`` s.
+
+    Short commands print nothing extra; redirected stderr (CI logs) never gets progress.
+    """
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield
+        return
+    console = Console(stderr=True, highlight=False)
+    status = console.status(message, spinner="dots")
+    timer = threading.Timer(delay, status.start)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
+        status.stop()

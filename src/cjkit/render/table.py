@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cjkit.durations import format_duration
+from cjkit.render.console import console_width
 from cjkit.report import (
     FunnelReport,
     FunnelStep,
@@ -21,6 +22,7 @@ from cjkit.report import (
 )
 
 BAR_WIDTH = 20
+FIXED_WIDTH = 62  # the funnel table's columns other than the step name and the bar
 
 
 def pct(value: float | None) -> str:
@@ -62,14 +64,16 @@ def new_table(title: str | None = None, caption: str | None = None) -> Table:
 
 def _funnel_steps_table(steps: list[FunnelStep], title: str | None) -> Table:
     table = new_table(title)
+    name_width = max([4, *(len(s.name) for s in steps)])
+    # Numbers never wrap; the bar is the optional column, dropped when the terminal is narrow.
+    bar_width = min(BAR_WIDTH, console_width() - FIXED_WIDTH - min(name_width, 24) - 3)
+    with_bar = bar_width >= 6
     table.add_column("#", justify="right", no_wrap=True)
-    table.add_column("step", overflow="fold", ratio=2)
-    table.add_column("count", justify="right", no_wrap=True)
-    table.add_column("of start", justify="right", no_wrap=True)
-    table.add_column("of prev", justify="right", no_wrap=True)
-    table.add_column("drop-off", justify="right", no_wrap=True)
-    table.add_column("median time", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True, min_width=6, max_width=BAR_WIDTH, overflow="crop")
+    table.add_column("step", overflow="fold", min_width=min(name_width, 12))
+    for header in ("count", "of start", "of prev", "drop-off", "median time"):
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
+    if with_bar:
+        table.add_column("", no_wrap=True, max_width=bar_width, overflow="crop")
     for s in steps:
         ttc = s.time_to_convert
         table.add_row(
@@ -80,7 +84,7 @@ def _funnel_steps_table(steps: list[FunnelStep], title: str | None) -> Table:
             pct(s.conversion_from_previous) if s.index > 1 else "",
             f"{s.drop_off:,}" if s.index > 1 else "",
             format_duration(ttc.median_s) if ttc else "",
-            bar(s.conversion_from_start),
+            *([bar(s.conversion_from_start, bar_width)] if with_bar else []),
         )
     return table
 
@@ -144,7 +148,7 @@ def inspect_table(report: InspectReport, explain: bool = False) -> RenderableTyp
             pct(e["units"] / report.units if report.units else None),
         )
     columns = new_table("Columns")
-    columns.add_column("column", overflow="fold")
+    columns.add_column("column", no_wrap=True)
     columns.add_column("type", no_wrap=True)
     columns.add_column("null", justify="right", no_wrap=True)
     columns.add_column("samples", overflow="ellipsis", no_wrap=True, max_width=40)
