@@ -28,8 +28,8 @@ def test_no_arguments_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize("args", [["--help"], ["--version"]])
 def test_startup_does_not_import_polars(args: list[str]) -> None:
     code = (
-        "import sys; from cjkit.cli import main; rc = main(%r); "
-        "sys.stdout.write('\\nPOLARS=' + str('polars' in sys.modules)); sys.exit(rc)" % args
+        f"import sys; from cjkit.cli import main; rc = main({args!r}); "
+        "sys.stdout.write('\\nPOLARS=' + str('polars' in sys.modules)); sys.exit(rc)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
