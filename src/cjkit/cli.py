@@ -383,6 +383,306 @@ def funnel(
         _emit(run.report, fmt, output, no_color=no_color)
 
 
+WeekStartOpt = Annotated[str, typer.Option("--week-start", help="monday or sunday.")]
+
+
+@app.command()
+def retention(
+    events: EventsArg,
+    start_event: Annotated[
+        str,
+        typer.Option(
+            "--start-event", help="Event that opens a cohort: name, a|b, name[prop=v], * (any)."
+        ),
+    ] = "*",
+    return_event: Annotated[
+        str, typer.Option("--return-event", help="Event that counts as a return (* = any).")
+    ] = "*",
+    period: Annotated[
+        str, typer.Option("--period", help="day, week, month or quarter.")
+    ] = "week",
+    periods: Annotated[
+        int, typer.Option("--periods", "-n", help="Columns after the cohort period (0..N).")
+    ] = 8,
+    cohort: Annotated[
+        str, typer.Option("--cohort", help="recurring (every start period) or first-time.")
+    ] = "recurring",
+    cumulative: Annotated[
+        bool, typer.Option("--cumulative", help="Count returns on or after period k.")
+    ] = False,
+    week_start: WeekStartOpt = "monday",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    by: ByOpt = None,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+    user_col: UserCol = None,
+    event_col: EventCol = None,
+    time_col: TimeCol = None,
+    tz: TzOpt = None,
+    time_format: TimeFormatOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Cohort retention: who comes back in each later period, churn and usage per period.
+
+    Column 0 is the cohort size; the average row pools the cohorts whose period is complete.
+
+    Example: cjkit retention events.parquet --start-event signup --return-event purchase --period month
+    """
+    with reported("Computing retention…"):
+        _check_format(fmt)
+        from cjkit import api_cohorts
+
+        options = api_cohorts.RetentionOptions(
+            start_event=start_event,
+            return_event=return_event,
+            period=period,
+            periods=periods,
+            cohort=cohort,
+            cumulative=cumulative,
+            week_start=week_start,
+            since=since,
+            until=until,
+            by=tuple(by or ()),
+            read=_read(user_col, event_col, time_col, tz, time_format),
+        )
+        report = api_cohorts.retention(events, options)
+        warn(report.warnings)
+        _emit(report, fmt, output, no_color=no_color)
+
+
+ActivityEventOpt = Annotated[
+    str, typer.Option("--event", "-e", help="Event that makes a unit active (* = any).")
+]
+ActivityPeriodOpt = Annotated[str, typer.Option("--period", help="day, week or month.")]
+
+
+@app.command()
+def lifecycle(
+    events: EventsArg,
+    event: ActivityEventOpt = "*",
+    period: ActivityPeriodOpt = "week",
+    week_start: WeekStartOpt = "monday",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    new_basis: Annotated[
+        str,
+        typer.Option("--new-basis", help="event (first chosen event) or first-any-event."),
+    ] = "event",
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+    user_col: UserCol = None,
+    event_col: EventCol = None,
+    time_col: TimeCol = None,
+    tz: TzOpt = None,
+    time_format: TimeFormatOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Units per period as new, returning, resurrecting and dormant (negative).
+
+    Example: cjkit lifecycle events.parquet --event purchase --period month
+    """
+    with reported("Computing the lifecycle…"):
+        _check_format(fmt)
+        from cjkit import api_cohorts
+
+        options = api_cohorts.ActivityOptions(
+            event=event,
+            period=period,
+            week_start=week_start,
+            since=since,
+            until=until,
+            new_basis=new_basis,
+            read=_read(user_col, event_col, time_col, tz, time_format),
+        )
+        report = api_cohorts.lifecycle(events, options)
+        warn(report.warnings)
+        _emit(report, fmt, output, no_color=no_color)
+
+
+@app.command()
+def stickiness(
+    events: EventsArg,
+    event: ActivityEventOpt = "*",
+    period: ActivityPeriodOpt = "week",
+    week_start: WeekStartOpt = "monday",
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+    user_col: UserCol = None,
+    event_col: EventCol = None,
+    time_col: TimeCol = None,
+    tz: TzOpt = None,
+    time_format: TimeFormatOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Units active in exactly n periods of the range, and the average number of active periods.
+
+    Example: cjkit stickiness events.parquet --period day --since 2025-03-01 --until 2025-03-31
+    """
+    with reported("Computing stickiness…"):
+        _check_format(fmt)
+        from cjkit import api_cohorts
+
+        options = api_cohorts.ActivityOptions(
+            event=event,
+            period=period,
+            week_start=week_start,
+            since=since,
+            until=until,
+            read=_read(user_col, event_col, time_col, tz, time_format),
+        )
+        report = api_cohorts.stickiness(events, options)
+        warn(report.warnings)
+        _emit(report, fmt, output, no_color=no_color)
+
+
+ModelReqOpt = Annotated[
+    str, typer.Option("--model", "-m", help="A built-in model or a map file.", show_default=False)
+]
+SpendOpt = Annotated[
+    str | None,
+    typer.Option("--spend", help="Spend file (CSV or Parquet: date, channel, amount) for CAC."),
+]
+
+
+@app.command()
+def metrics(
+    events: EventsArg,
+    model: ModelReqOpt,
+    by: ByOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="day, week, month or quarter [default: the map's, week]."),
+    ] = None,
+    spend: SpendOpt = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show each stage's description.")
+    ] = False,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+    user_col: UserCol = None,
+    event_col: EventCol = None,
+    time_col: TimeCol = None,
+    tz: TzOpt = None,
+    time_format: TimeFormatOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Walk a model stage by stage: funnel numbers and each stage's own metrics.
+
+    Acquisition (new units, CAC), activation, retention and churn, referral (k-factor),
+    revenue (ARPU, AOV, LTV) and satisfaction (NPS). Without --by, a map's segments are the
+    breakdowns.
+
+    Example: cjkit metrics examples/shop/events.parquet --model aarrr
+    """
+    with reported("Computing the metrics…"):
+        _check_format(fmt)
+        from cjkit import api_metrics
+
+        options = api_metrics.MetricsOptions(
+            model=model,
+            by=tuple(by or ()),
+            since=since,
+            until=until,
+            period=period,
+            spend=spend,
+            read=_read(user_col, event_col, time_col, tz, time_format),
+        )
+        report = api_metrics.metrics(events, options)
+        warn(report.warnings)
+        _emit(report, fmt, output, explain=explain, no_color=no_color)
+
+
+@app.command()
+def check(
+    events: EventsArg,
+    model: ModelReqOpt,
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", help="A metrics JSON of an earlier run, for max_drop bounds."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail (exit 1) on warn targets too.")
+    ] = False,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Always exit 0 when the check ran.")
+    ] = False,
+    summary: Annotated[
+        bool,
+        typer.Option("--summary", help="Append a Markdown report to $GITHUB_STEP_SUMMARY."),
+    ] = False,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    spend: SpendOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, json, markdown or github.")
+    ] = "table",
+    output: OutputOpt = None,
+    user_col: UserCol = None,
+    event_col: EventCol = None,
+    time_col: TimeCol = None,
+    tz: TzOpt = None,
+    time_format: TimeFormatOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Evaluate a map's targets; exit 1 when an error target fails (a CI gate).
+
+    Warn targets fail only with --strict. --format github prints ::error/::warning
+    annotations at each target's line in the map.
+
+    Example: cjkit check examples/shop/events.parquet --model examples/shop/map.yaml
+    """
+    with reported("Checking the targets…"):
+        _check_format(fmt, ("table", "json", "markdown", "github"))
+        import os
+
+        from cjkit import api_metrics
+        from cjkit.render.metrics import check_annotations, check_markdown
+
+        options = api_metrics.CheckOptions(
+            model=model,
+            baseline=baseline,
+            since=since,
+            until=until,
+            spend=spend,
+            strict=strict,
+            read=_read(user_col, event_col, time_col, tz, time_format),
+        )
+        report = api_metrics.check(events, options)
+        warn(report.warnings)
+        if fmt == "github":
+            text = check_annotations(report)
+            if output is not None:
+                from cjkit.output import write_text
+
+                write_text(output, text)
+            else:
+                sys.stdout.write(text)
+        else:
+            _emit(report, fmt, output, no_color=no_color)
+        if summary:
+            target = os.environ.get("GITHUB_STEP_SUMMARY")
+            if target:
+                try:
+                    with open(target, "a", encoding="utf-8") as handle:
+                        handle.write(check_markdown(report))
+                except OSError as exc:
+                    from cjkit.errors import OutputError
+
+                    raise OutputError(
+                        f"--summary: can't append to $GITHUB_STEP_SUMMARY ({target}): "
+                        f"{exc.strerror}"
+                    ) from None
+            else:
+                warn(["--summary: $GITHUB_STEP_SUMMARY is not set; no summary written"])
+    if not report.ok and not exit_zero:
+        raise typer.Exit(1)
+
+
 # --- end of commands (add new commands above this line) -----------------------------------
 
 

@@ -61,15 +61,13 @@ def summarize(units: pl.DataFrame, spec: FunnelSpec, settings: dict[str, Any]) -
     groups: list[FunnelGroup] = []
     by = list(spec.by)
     if by:
-        per_group = (
-            kept.group_by(by)
-            .agg(_step_stats_exprs(spec.n))
-            .sort(by, nulls_last=True)
-        )
+        per_group = kept.group_by(by).agg(_step_stats_exprs(spec.n)).sort(by, nulls_last=True)
         for row in per_group.iter_rows(named=True):
             value = row[by[0]] if len(by) == 1 else [row[c] for c in by]
             groups.append(FunnelGroup(value=value, steps=_steps(row, spec)))
-    return FunnelReport(settings=settings, steps=overall, by=by, groups=groups, excluded_units=excluded)
+    return FunnelReport(
+        settings=settings, steps=overall, by=by, groups=groups, excluded_units=excluded
+    )
 
 
 def _step_stats_exprs(n: int) -> list[pl.Expr]:
