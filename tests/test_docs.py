@@ -27,7 +27,7 @@ def _commands() -> list[str]:
 def test_cli_reference_is_current() -> None:
     done = subprocess.run(REGENERATE, capture_output=True, text=True, check=True, cwd=ROOT)
     current = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
-    assert done.stdout == current, (
+    assert done.stdout.strip() == current.strip(), (
         "docs/cli.md is out of date; regenerate it with: "
         "python -m typer cjkit.cli utils docs --name cjkit --output docs/cli.md"
     )
@@ -44,3 +44,21 @@ def test_metrics_doc_defines_every_kind_metric() -> None:
     text = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
     for name in {*FUNNEL_METRICS, *(m for ms in KIND_METRICS.values() for m in ms)}:
         assert f"`{name}`" in text, f"docs/metrics.md does not define {name}"
+
+
+def test_readme_output_is_real() -> None:
+    """The README's pasted report must still be what the main command prints."""
+    import os
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = "$ cjkit metrics examples/shop/events.parquet --model aarrr\n"
+    block = readme.split(command, 1)[1].split("```", 1)[0]
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "cjkit", "metrics", "examples/shop/events.parquet", "--model", "aarrr"],
+        capture_output=True, text=True, check=True, cwd=ROOT, env=env,
+    )
+    printed = [line.rstrip() for line in done.stdout.splitlines()]
+    for line in block.splitlines():
+        if line and line != "…":
+            assert line in printed, f"README line no longer printed: {line!r}"
