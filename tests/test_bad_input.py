@@ -216,6 +216,36 @@ CASES = [
         "z.csv.gz",
     ),
     Case(
+        "text in an amount column",
+        lambda d: [
+            "metrics",
+            str(_write(d / "a.csv", HEADER.replace("timestamp", "timestamp,amount") + '1,visit,2025-01-01T00:00:00Z,\n1,purchase,2025-01-02T00:00:00Z,"$3.00"\n')),
+            "--model", "tofu-mofu-bofu",
+        ],
+        "column 'amount' (amount) holds String, expected numbers",
+    ),
+    Case(
+        "spend file without an amount",
+        lambda d: [
+            "metrics",
+            str(_write(d / "g.csv", GOOD)),
+            "--model", "aarrr",
+            "--spend", str(_write(d / "spend.csv", "date,channel,cost\n2025-01-01,ads,10\n")),
+            "-o", str(d / "out.json"),
+        ],
+        "has no amount column 'amount' (columns: date, channel, cost)",
+    ),
+    Case(
+        "retention with a bad period",
+        lambda d: ["retention", str(_write(d / "g.csv", GOOD)), "--period", "fortnight"],
+        "--period",
+    ),
+    Case(
+        "check without targets file",
+        lambda d: ["check", str(_write(d / "g.csv", GOOD)), "--model", str(d / "missing.yaml")],
+        "missing.yaml: no such file",
+    ),
+    Case(
         "inspect missing column mapping",
         lambda d: ["inspect", str(_write(d / "g.csv", GOOD)), "--time-col", "ts"],
         "no time column 'ts' (columns: user_id, event, timestamp)",
