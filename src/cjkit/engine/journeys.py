@@ -1,21 +1,33 @@
 """Phase 1 of a funnel: reduce events to one row per unit (its furthest step and step times).
 
-Semantics (design §4, semantics.md §1.8):
+The exact rules are in ``docs/metrics_funnel.md``; ``tests/funnel_reference.py`` states them as
+a per-unit state machine and the differential tests hold this module to it. In short:
 
-* ``ordered``: steps in sequence with other events allowed between. For every step-1 event the
-  greedy earliest next match of each later step is found with a forward ``join_asof``; the
-  window ``t_k − t_1 ≤ W`` is checked against the chain's start. Chains that reach the same
-  event keep only the latest start (the re-anchoring of ClickHouse, PostHog and Mixpanel's
-  optimized re-entry); that is exact for the furthest step and gives PostHog's times.
-* ``strict``: the steps must be consecutive events of the unit (any other event breaks the
-  attempt; a later step-1 restarts).
-* ``any``: any step can enter; a unit reaches level k when k distinct steps have an event inside
-  one window.
+* **Sequence.** A unit's events are sorted by time; at equal times by the first step the event
+  can fill, then by the set of steps it can fill, its exclusion flags and its breakdown values,
+  so that no result depends on row or file order. One event fills at most one step: a chain's
+  events have strictly increasing positions in that sequence.
+* ``ordered``: every step-1 event inside ``[since, until]`` starts an attempt; for each later
+  step a forward ``join_asof`` finds the attempt's next event that can fill it, kept when
+  ``t_k − start ≤ W``. Attempts that take the same event for the same step merge and keep the
+  latest start: PostHog keeps one path per step and a newer start overwrites it (ClickHouse's
+  ``windowFunnel`` re-anchors the same way). ``--window-anchor first`` keeps only the unit's
+  first step-1 event in range (Mixpanel's uniques).
+* ``allow_event_reuse`` relaxes the order to ``t_k ≥ t_{k-1}`` so one event can fill several
+  steps (ClickHouse's default); ``strict_increase`` requires ``t_k > t_{k-1}``.
+* ``strict``: as ordered, but an event between two steps that does not match the attempt's
+  current step ends it — unless it shares its timestamp with an event of other step flags
+  (PostHog does not clear paths inside such a group).
+* ``any``: an attempt starts at any step event in range; each event fills the first step it
+  matches; the attempt holds the first event of each step inside ``[start, start + W]``, and
+  ``t_k`` is the k-th of those times (PostHog unordered).
+* **Exclusions** follow PostHog: an exclusion event after the attempt reached step A and
+  before step B (or, with B not reached, inside the window) marks the attempt; a marked attempt
+  goes at most one step further. Exclusion events at the moment of a step event are ignored.
+* The unit keeps its furthest attempt: a clean one first, then the first to reach that level.
 
-One event fills at most one step: the chain's events have strictly increasing positions in the
-unit's events sorted by (time, first step the event can fill). ``allow_event_reuse`` relaxes that
-to ``t_k ≥ t_{k-1}`` (ClickHouse's default); ``strict_increase`` requires ``t_k > t_{k-1}``.
-Everything is expressions and joins on a LazyFrame: no Python loop over rows or units.
+Everything is expressions and joins on a LazyFrame: no Python loop over rows or units (the
+loops below run over steps and exclusions only).
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ from cjkit.engine.matchers import Matcher, predicate
 
 UNIT, T, POS = "unit", "t", "pos"
 Attribution = Literal["first", "last"] | int
+_MASK_BITS = 62  # steps beyond this many share a tie-break bit pattern (no peer allows > 32)
 
 
 @dataclass(frozen=True)
@@ -94,55 +107,122 @@ def _pcol(k: int) -> str:
     return f"p_{k}"
 
 
+def _xcol(j: int) -> str:
+    return f"_x{j}"
+
+
 def _micros(value: datetime) -> int:
     return int(value.timestamp() * 1_000_000)
 
 
+def _bits(cols: list[str]) -> pl.Expr:
+    """Return the flags in ``cols`` packed into one integer (bit i = column i)."""
+    if not cols:
+        return pl.lit(0, pl.Int64)
+    return pl.sum_horizontal(
+        [pl.col(c).cast(pl.Int64) * (1 << min(i, _MASK_BITS)) for i, c in enumerate(cols)]
+    )
+
+
 def prepare(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
-    """Return the unit's relevant events sorted by (unit, time, first step), with positions.
+    """Return the unit's relevant events in sequence order, with positions and flags.
 
     Columns: ``unit``, ``t`` (µs since epoch), ``pos`` (global row position), ``m_k`` (the row
-    fills step k), ``x_j`` (the row is exclusion j's event), and the breakdown properties.
+    fills step k), ``x_j`` (the row is exclusion j's event), the breakdown properties, and the
+    helper columns the order mode needs (``lo``/``hi``: the first and last position of the row's
+    timestamp; ``nb_k``: the next position that ends a strict attempt at step k).
     """
     n = spec.n
-    step_match = [predicate(s.matchers).alias(f"m_{k + 1}") for k, s in enumerate(spec.steps)]
-    excl_match = [predicate(e.matchers).alias(f"x_{j}") for j, e in enumerate(spec.exclusions)]
+    m_cols = [f"m_{k}" for k in range(1, n + 1)]
+    x_cols = [f"x_{j}" for j in range(len(spec.exclusions))]
     frame = events.select(
         pl.col(spec.unit).alias(UNIT),
         pl.col("timestamp").dt.epoch("us").alias(T),
-        *step_match,
-        *excl_match,
+        *[predicate(s.matchers).alias(c) for s, c in zip(spec.steps, m_cols, strict=True)],
+        *[predicate(e.matchers).alias(c) for e, c in zip(spec.exclusions, x_cols, strict=True)],
         *[pl.col(c) for c in spec.by if c != spec.unit],
     ).filter(pl.col(UNIT).is_not_null())
-    relevant = [f"m_{k}" for k in range(1, n + 1)] + [f"x_{j}" for j in range(len(spec.exclusions))]
     if spec.order != "strict":
-        frame = frame.filter(pl.any_horizontal(relevant))
+        frame = frame.filter(pl.any_horizontal([*m_cols, *x_cols]))
     if spec.until is not None:
         frame = frame.filter(pl.col(T) <= _micros(spec.until) + spec.window_s * 1_000_000)
-    # Ties on time are ordered by the first step an event can fill, then exclusion events,
-    # then other events (design §2: ties are broken by step order, never by file order).
+    # The sequence order: ties on time go by the first step an event can fill, then the whole
+    # set of steps and exclusions it matches, then its breakdown values. Rows still tied are
+    # interchangeable, so the result never depends on row or file order (design §2).
     first_step = pl.coalesce(
-        [pl.when(pl.col(f"m_{k}")).then(pl.lit(k, pl.Int32)) for k in range(1, n + 1)]
+        [pl.when(pl.col(c)).then(pl.lit(k, pl.Int32)) for k, c in enumerate(m_cols, start=1)]
         + [pl.lit(n + 1, pl.Int32)]
-    ).alias("first_step")
-    frame = frame.with_columns(first_step)
-    frame = frame.sort([UNIT, T, "first_step"], maintain_order=False)
-    frame = frame.with_row_index(POS).with_columns(pl.col(POS).cast(pl.Int64))
-    for k, step in enumerate(spec.steps, start=1):
-        if step.first_time:
-            # The unit's first-ever event that fills this step, over the whole history.
-            first_pos = pl.col(POS).filter(pl.col(f"m_{k}")).min().over(UNIT)
-            frame = frame.with_columns(
-                (pl.col(f"m_{k}") & (pl.col(POS) == first_pos)).alias(f"m_{k}")
-            )
-    if spec.allow_event_reuse or spec.strict_increase:
-        new_run = (pl.col(UNIT) != pl.col(UNIT).shift(1)) | (pl.col(T) != pl.col(T).shift(1))
-        end_run = (pl.col(UNIT) != pl.col(UNIT).shift(-1)) | (pl.col(T) != pl.col(T).shift(-1))
-        frame = frame.with_columns(
-            pl.when(new_run.fill_null(value=True)).then(pl.col(POS)).forward_fill().alias("lo"),
-            pl.when(end_run.fill_null(value=True)).then(pl.col(POS)).backward_fill().alias("hi"),
+    )
+    by_cols = [c for c in spec.by if c != spec.unit]
+    frame = (
+        frame.with_columns(
+            first_step.alias("_first"), _bits(m_cols).alias("_mask"), _bits(x_cols).alias("_xmask")
         )
+        .sort([UNIT, T, "_first", "_mask", "_xmask", *by_cols], nulls_last=True)
+        .drop("_first", "_mask", "_xmask")
+        .with_row_index(POS)
+        .with_columns(pl.col(POS).cast(pl.Int64))
+    )
+    first_time = [
+        (pl.col(c) & (pl.col(POS) == pl.col(POS).filter(pl.col(c)).min().over(UNIT))).alias(c)
+        for step, c in zip(spec.steps, m_cols, strict=True)
+        if step.first_time
+    ]
+    if first_time:
+        # The unit's first-ever event that fills the step, over its whole history (PostHog).
+        frame = frame.with_columns(first_time)
+    if spec.order == "any":
+        # PostHog's unordered funnel puts an event in the first step it matches.
+        frame = frame.with_columns(
+            (pl.col(c) & ~pl.any_horizontal(m_cols[:k])).alias(c) if k else pl.col(c)
+            for k, c in enumerate(m_cols)
+        )
+    # Each row's timestamp run: the first and last position of the unit's events at that time.
+    # Run-level facts come from cumulative sums read at those two positions, which is much
+    # cheaper than a window over (unit, time) on millions of rows.
+    new_run = (pl.col(UNIT) != pl.col(UNIT).shift(1)) | (pl.col(T) != pl.col(T).shift(1))
+    end_run = (pl.col(UNIT) != pl.col(UNIT).shift(-1)) | (pl.col(T) != pl.col(T).shift(-1))
+    frame = frame.with_columns(
+        pl.when(new_run.fill_null(value=True)).then(pl.col(POS)).forward_fill().alias("lo"),
+        pl.when(end_run.fill_null(value=True)).then(pl.col(POS)).backward_fill().alias("hi"),
+    )
+    if x_cols:
+        # PostHog processes events that share a timestamp with a step event without exclusions.
+        steps = pl.any_horizontal(m_cols).cast(pl.Int64).cum_sum()
+        frame = frame.with_columns(steps.alias("_steps"))
+        before = pl.col("_steps").gather(pl.col("lo")) - pl.any_horizontal(m_cols).gather(
+            pl.col("lo")
+        ).cast(pl.Int64)
+        at_step = pl.col("_steps").gather(pl.col("hi")) > before
+        frame = frame.with_columns((pl.col(c) & ~at_step).alias(c) for c in x_cols).drop("_steps")
+    if spec.order == "strict":
+        frame = _strict_breaks(frame, m_cols, x_cols)
+    if not (spec.allow_event_reuse or spec.strict_increase or spec.order == "any"):
+        frame = frame.drop("lo", "hi")
     return frame
+
+
+def _strict_breaks(frame: pl.LazyFrame, m_cols: list[str], x_cols: list[str]) -> pl.LazyFrame:
+    """Add ``nb_k``: the next position after each row whose event ends an attempt at step k.
+
+    Such an event does not match step k, and every event of the unit at its timestamp has the
+    same flags (PostHog skips strict clearing inside a group of different events). The next
+    break may lie in the next unit: a step candidate of this unit always comes before it.
+    """
+    flags = _bits([*m_cols, *x_cols])
+    changed = (flags != flags.shift(1)).fill_null(value=True) & (pl.col(POS) != pl.col("lo"))
+    frame = frame.with_columns(changed.cast(pl.Int64).cum_sum().alias("_changes"))
+    uniform = pl.col("_changes").gather(pl.col("hi")) == pl.col("_changes").gather(pl.col("lo"))
+    frame = frame.with_columns(uniform.alias("_uniform"))
+    breaks = [
+        pl.when(~pl.col(c) & pl.col("_uniform"))
+        .then(pl.col(POS))
+        .shift(-1)
+        .backward_fill()
+        .alias(f"nb_{k}")
+        for k, c in enumerate(m_cols[:-1], start=1)
+    ]
+    return frame.with_columns(breaks).drop("_uniform", "_changes")
 
 
 def _in_range(spec: FunnelSpec) -> pl.Expr:
@@ -154,14 +234,18 @@ def _in_range(spec: FunnelSpec) -> pl.Expr:
     return expr
 
 
+def _helper_cols(base: pl.LazyFrame) -> list[str]:
+    return [c for c in ("lo", "hi") if c in base.collect_schema()]
+
+
 def _starts(base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     starts = base.filter(pl.col("m_1") & _in_range(spec))
     if spec.anchor == "first":
-        # Mixpanel classic: the unit's first step-1 event in the range anchors the one attempt.
+        # Mixpanel's uniques: the unit's first step-1 event in the range is its only entry.
         starts = starts.filter(pl.col(POS) == pl.col(POS).min().over(UNIT))
-    keep = [UNIT, T, POS] + (["lo", "hi"] if "lo" in base.collect_schema() else [])
-    return starts.select(keep).with_columns(
+    return starts.select(UNIT, T, POS, *_helper_cols(base)).with_columns(
         pl.col(T).alias("start"),
+        pl.col(POS).alias("start_pos"),
         pl.col(T).alias(_tcol(1)),
         pl.col(POS).alias(_pcol(1)),
         pl.lit(1, pl.Int32).alias("level"),
@@ -174,26 +258,75 @@ def _search_key(spec: FunnelSpec) -> tuple[str, bool]:
         return "hi", False  # the next step must be at a later time than the whole tie group
     if spec.allow_event_reuse:
         return "lo", True  # the same event, or any event at the same time, may fill it
-    return POS, False  # a later event in (time, step) order: one event fills one step
+    return POS, False  # a later event in the sequence: one event fills one step
 
 
-def ordered_chains(base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
-    """Return every attempt's chain: unit, start, level, t_k and p_k for reached steps."""
+def _first_x_after(chains: pl.LazyFrame, base: pl.LazyFrame, j: int, step: int) -> pl.LazyFrame:
+    """Add ``_x{j}``: the time of the unit's first exclusion-j event after the chain's step."""
+    xt = _xcol(j)
+    events = (
+        base.filter(pl.col(f"x_{j}"))
+        .select(UNIT, pl.col(T).alias("_xt"), pl.col(T).alias(xt))
+        .sort("_xt")
+    )
+    at = pl.col(_tcol(step))
+    found = (
+        chains.filter(at.is_not_null())
+        .with_columns(at.alias("_xt"))
+        .sort("_xt")
+        .join_asof(
+            events,
+            on="_xt",
+            by=UNIT,
+            strategy="forward",
+            allow_exact_matches=False,
+            check_sortedness=False,
+        )
+        .drop("_xt")
+    )
+    rest = chains.filter(at.is_null()).with_columns(pl.lit(None, pl.Int64).alias(xt))
+    return pl.concat([found, rest], how="diagonal")
+
+
+def _frozen(spec: FunnelSpec, k: int) -> pl.Expr | None:
+    """Return: the chain was marked by an exclusion at a step before k-1 (it may not go on)."""
+    marks = [
+        (pl.col(_xcol(j)) < pl.col(_tcol(min(ex.end, k - 1)))).fill_null(value=False)
+        for j, ex in enumerate(spec.exclusions)
+        if ex.start <= k - 2
+    ]
+    return pl.any_horizontal(marks) if marks else None
+
+
+def _chains(base: pl.LazyFrame, spec: FunnelSpec, *, strict: bool) -> pl.LazyFrame:
     window = spec.window_s * 1_000_000
     key, exact = _search_key(spec)
+    helpers = _helper_cols(base)
     chains = _starts(base, spec)
     finished: list[pl.LazyFrame] = []
-    has_lo = spec.allow_event_reuse or spec.strict_increase
     for k in range(2, spec.n + 1):
-        right_cols = [POS, UNIT, T] + (["lo", "hi"] if has_lo else [])
+        for j, ex in enumerate(spec.exclusions):
+            if ex.start == k - 1:
+                chains = _first_x_after(chains, base, j, ex.start)
+        frozen = _frozen(spec, k)
+        if frozen is not None:
+            finished.append(chains.filter(frozen))
+            chains = chains.filter(~frozen)
+        right_cols = [POS, UNIT, T, *helpers]
         candidates = (
             base.filter(pl.col(f"m_{k}"))
             .select(right_cols)
             .rename({c: f"{c}_r" for c in right_cols})
             .with_columns(pl.col(f"{POS}_r").alias("key_r"))
         )
-        left = chains.with_columns(pl.col(key).alias("key_l")).sort("key_l")
-        joined = left.join_asof(
+        left = chains.with_columns(pl.col(key).alias("key_l"))
+        if strict:
+            # A chain at step k-1 sits on a step-(k-1) event: join only those rows.
+            breaks = base.filter(pl.col(f"m_{k - 1}")).select(
+                POS, pl.col(f"nb_{k - 1}").alias("_nb")
+            )
+            left = left.join(breaks, on=POS, how="left")
+        joined = left.sort("key_l").join_asof(
             candidates,
             left_on="key_l",
             right_on="key_r",
@@ -206,105 +339,100 @@ def ordered_chains(base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
             & (pl.col(f"{UNIT}_r") == pl.col(UNIT))
             & (pl.col(f"{T}_r") - pl.col("start") <= window)
         )
+        if strict:
+            ok = ok & (pl.col("_nb").is_null() | (pl.col(f"{POS}_r") <= pl.col("_nb")))
+        drop = (
+            [f"{c}_r" for c in right_cols] + ["key_l", "key_r", "ok"] + (["_nb"] if strict else [])
+        )
         joined = joined.with_columns(ok.fill_null(value=False).alias("ok"))
-        finished.append(joined.filter(~pl.col("ok")).drop(_drop_cols(has_lo, with_ok=True)))
+        finished.append(joined.filter(~pl.col("ok")).drop(drop))
         advanced = joined.filter(pl.col("ok")).with_columns(
             pl.col(f"{T}_r").alias(T),
             pl.col(f"{T}_r").alias(_tcol(k)),
             pl.col(f"{POS}_r").alias(POS),
             pl.col(f"{POS}_r").alias(_pcol(k)),
             pl.lit(k, pl.Int32).alias("level"),
-            *([pl.col("lo_r").alias("lo"), pl.col("hi_r").alias("hi")] if has_lo else []),
+            *[pl.col(f"{c}_r").alias(c) for c in helpers],
         )
-        # Chains that reach the same event continue identically: keep the latest start.
+        # Attempts that take the same event for this step continue identically: keep the
+        # latest start, as PostHog's newer path overwrites the older one (then the first of
+        # equal starts, which PostHog saw first).
         chains = (
-            advanced.drop(_drop_cols(has_lo, with_ok=True))
-            .sort([POS, "start"], descending=[False, True])
+            advanced.drop(drop)
+            .sort([POS, "start", "start_pos"], descending=[False, True, False])
             .unique(subset=[POS], keep="first", maintain_order=True)
         )
     finished.append(chains)
-    return pl.concat(finished, how="diagonal")
+    return pl.concat(finished, how="diagonal").drop(T, POS, *helpers)
 
 
-def _drop_cols(has_lo: bool, *, with_ok: bool) -> list[str]:
-    cols = [f"{POS}_r", f"{UNIT}_r", f"{T}_r", "key_l", "key_r"]
-    if has_lo:
-        cols += ["lo_r", "hi_r"]
-    if with_ok:
-        cols.append("ok")
-    return cols
+def ordered_chains(base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
+    """Return every attempt's chain: unit, start, start_pos, level, t_k and p_k."""
+    return _chains(base, spec, strict=False)
 
 
 def strict_chains(base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
-    """Return chains where the steps are consecutive events of the unit (PostHog strict)."""
-    window = spec.window_s * 1_000_000
-    alive = pl.col("m_1") & _in_range(spec)
-    cols = [pl.col(T).alias(_tcol(1)), pl.col(POS).alias(_pcol(1))]
-    level = alive.cast(pl.Int32)
-    for k in range(2, spec.n + 1):
-        shift = k - 1
-        nxt_unit = pl.col(UNIT).shift(-shift)
-        nxt_t = pl.col(T).shift(-shift)
-        step_ok = (
-            (nxt_unit == pl.col(UNIT))
-            & pl.col(f"m_{k}").shift(-shift)
-            & (nxt_t - pl.col(T) <= window)
-        )
-        if spec.strict_increase:
-            step_ok = step_ok & (nxt_t > pl.col(T).shift(-(shift - 1)))
-        alive = alive & step_ok.fill_null(value=False)
-        level = level + alive.cast(pl.Int32)
-        cols.append(pl.when(alive).then(nxt_t).alias(_tcol(k)))
-        cols.append(pl.when(alive).then(pl.col(POS).shift(-shift)).alias(_pcol(k)))
-    return (
-        base.with_columns(level.alias("level"), *cols)
-        .filter(pl.col("level") >= 1)
-        .select(UNIT, pl.col(T).alias("start"), "level", *_step_cols(spec.n))
-    )
+    """Return the chains of a strict funnel (no other event of the unit between two steps)."""
+    return _chains(base, spec, strict=True)
 
 
 def any_order_chains(base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
-    """Return, for every entering event, how many distinct steps occur within its window.
+    """Return, for every entering event, the first event of each step within its window.
 
-    Step times are the sorted first occurrences of each step inside the window, so ``t_k`` is
-    the moment the unit completed k steps (PostHog unordered).
+    ``t_k``/``p_k`` are the k-th of those events in sequence order, so ``t_k`` is the moment
+    the unit had completed k steps (PostHog unordered).
     """
     window = spec.window_s * 1_000_000
-    anchors = (
-        base.filter(pl.any_horizontal([f"m_{k}" for k in range(1, spec.n + 1)]) & _in_range(spec))
-        .select(UNIT, T, POS)
-        .sort([UNIT, T])
-    )
-    firsts: list[str] = []
+    m_cols = [f"m_{k}" for k in range(1, spec.n + 1)]
+    anchors = base.filter(pl.any_horizontal(m_cols) & _in_range(spec)).select(UNIT, T, POS, "lo")
+    found: list[tuple[str, str]] = []
     joined = anchors
     for k in range(1, spec.n + 1):
-        occ = (
-            base.filter(pl.col(f"m_{k}"))
-            .select(UNIT, pl.col(T).alias(f"next_{k}"), pl.col(T).alias(T))
-            .sort([UNIT, T])
+        candidates = base.filter(pl.col(f"m_{k}")).select(
+            pl.col(POS).alias("key_r"),
+            pl.col(UNIT).alias("_unit_r"),
+            pl.col(T).alias(f"_t{k}"),
+            pl.col(POS).alias(f"_p{k}"),
         )
-        joined = joined.join_asof(
-            occ, on=T, by=UNIT, strategy="forward", allow_exact_matches=True, check_sortedness=False
-        ).with_columns(
-            pl.when(pl.col(f"next_{k}") - pl.col(T) <= window)
-            .then(pl.col(f"next_{k}"))
-            .alias(f"next_{k}")
+        joined = (
+            joined.sort("lo")
+            .join_asof(
+                candidates,
+                left_on="lo",
+                right_on="key_r",
+                strategy="forward",
+                check_sortedness=False,
+            )
+            .with_columns(
+                ((pl.col("_unit_r") == pl.col(UNIT)) & (pl.col(f"_t{k}") - pl.col(T) <= window))
+                .fill_null(value=False)
+                .alias("_in")
+            )
+            .with_columns(
+                pl.when(pl.col("_in")).then(pl.col(f"_t{k}")).alias(f"_t{k}"),
+                pl.when(pl.col("_in")).then(pl.col(f"_p{k}")).alias(f"_p{k}"),
+            )
+            .drop("key_r", "_unit_r", "_in")
         )
-        firsts.append(f"next_{k}")
-    times = pl.concat_list(firsts).list.drop_nulls().list.sort()
-    level = pl.sum_horizontal([pl.col(c).is_not_null().cast(pl.Int32) for c in firsts])
-    out = joined.with_columns(times.alias("_times"), level.alias("level")).filter(
-        pl.col("level") >= 1
+        found.append((f"_t{k}", f"_p{k}"))
+    times = pl.concat_list([t for t, _ in found]).list.drop_nulls().list.sort()
+    positions = pl.concat_list([p for _, p in found]).list.drop_nulls().list.sort()
+    level = pl.sum_horizontal([pl.col(t).is_not_null().cast(pl.Int32) for t, _ in found])
+    out = joined.with_columns(
+        times.alias("_times"), positions.alias("_positions"), level.alias("level")
     )
+    cols: list[pl.Expr] = []
+    for k in range(1, spec.n + 1):
+        cols += [
+            pl.col("_times").list.get(k - 1, null_on_oob=True).alias(_tcol(k)),
+            pl.col("_positions").list.get(k - 1, null_on_oob=True).alias(_pcol(k)),
+        ]
     return out.select(
         UNIT,
         pl.col(T).alias("start"),
+        pl.col(POS).alias("start_pos"),
         pl.col("level").cast(pl.Int32),
-        pl.col(POS).alias(_pcol(1)),
-        *[
-            pl.col("_times").list.get(k - 1, null_on_oob=True).alias(_tcol(k))
-            for k in range(1, spec.n + 1)
-        ],
+        *cols,
     )
 
 
@@ -328,37 +456,45 @@ def chains(base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     return out.with_columns(fill) if fill else out
 
 
-def _excluded(chain: pl.LazyFrame, base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
-    """Return the chains with an ``excluded`` flag (PostHog: an exclusion event after step A,
-    before step B — or, when B was not reached, within the window of the attempt's start)."""
+def _excluded(attempts: pl.LazyFrame, base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
+    """Return the attempts with an ``excluded`` flag, cut to the step they may still reach.
+
+    Exclusion (A, B) marks an attempt when its first exclusion event after step A comes before
+    step B — or, with B not reached, inside the window of the attempt's start. PostHog then lets
+    the marked path go one step further and no more.
+    """
     window = spec.window_s * 1_000_000
-    flags: list[pl.Expr] = []
-    out = chain.with_row_index("_chain")
+    n = spec.n
+    schema = attempts.collect_schema()
+    marks: list[pl.Expr] = []
+    reach: list[pl.Expr] = []
     for j, ex in enumerate(spec.exclusions):
-        a, b = _tcol(ex.start), _tcol(ex.end)
-        events = (
-            base.filter(pl.col(f"x_{j}"))
-            .select(UNIT, pl.col(T).alias(f"_x{j}"), pl.col(T).alias("_xt"))
-            .sort([UNIT, "_xt"])
+        if _xcol(j) not in schema:
+            attempts = _first_x_after(attempts, base, j, ex.start)
+        x = pl.col(_xcol(j))
+        inside = (
+            pl.when(pl.col("level") >= ex.end)
+            .then(x < pl.col(_tcol(ex.end)))
+            .otherwise(x <= pl.col("start") + window)
         )
-        probe = (
-            out.filter(pl.col(a).is_not_null())
-            .select("_chain", UNIT, pl.col(a).alias("_xt"))
-            .sort([UNIT, "_xt"])
-            .join_asof(events, on="_xt", by=UNIT, strategy="forward", check_sortedness=False)
-            .select("_chain", f"_x{j}")
+        mark = (x.is_not_null() & (pl.col("level") >= ex.start) & inside).fill_null(value=False)
+        steps_before = pl.sum_horizontal(
+            [(pl.col(_tcol(k)) < x).fill_null(value=False).cast(pl.Int32) for k in range(1, n + 1)]
         )
-        out = out.join(probe, on="_chain", how="left")
-        limit = (
-            pl.when(pl.col(b).is_not_null()).then(pl.col(b) - 1).otherwise(pl.col("start") + window)
-        )
-        flags.append(
-            (pl.col(f"_x{j}").is_not_null() & (pl.col(f"_x{j}") <= limit)).fill_null(value=False)
-        )
-    excluded = pl.any_horizontal(flags) if flags else pl.lit(value=False)
-    return out.with_columns(excluded.alias("excluded")).drop(
-        ["_chain", *[f"_x{j}" for j in range(len(spec.exclusions))]]
+        marks.append(mark)
+        reach.append(pl.when(mark).then(steps_before + 1))
+    level = pl.min_horizontal(pl.col("level"), *reach).cast(pl.Int32)
+    attempts = attempts.with_columns(
+        pl.any_horizontal(marks).alias("excluded"), level.alias("level")
     )
+    cut = []
+    for k in range(2, n + 1):
+        keep = pl.col("level") >= k
+        cut += [
+            pl.when(keep).then(pl.col(_tcol(k))).alias(_tcol(k)),
+            pl.when(keep).then(pl.col(_pcol(k))).alias(_pcol(k)),
+        ]
+    return attempts.with_columns(cut).drop([_xcol(j) for j in range(len(spec.exclusions))])
 
 
 def journeys(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
@@ -366,7 +502,8 @@ def journeys(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
 
     Columns: ``unit``, ``level`` (furthest step, 1..n), ``excluded`` (removed by an exclusion
     step), ``t_1``…``t_n`` (µs since epoch, null beyond ``level``) of the chosen attempt — the
-    first one to reach the unit's furthest step — and the breakdown properties.
+    furthest, a clean one first, then the first to reach that level — and the breakdown
+    properties (attributed per ``spec.attribution``).
     """
     # The sorted, filtered events feed every step's join: materialize them once. Left lazy,
     # Polars re-runs the scan and the sort for each join (measured: 4–5× slower end to end).
@@ -376,17 +513,18 @@ def journeys(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
         attempts = _excluded(attempts, base, spec)
     else:
         attempts = attempts.with_columns(pl.lit(value=False).alias("excluded"))
-    t_last = pl.coalesce([pl.col(_tcol(k)) for k in range(spec.n, 0, -1)])
-    attempts = attempts.with_columns(t_last.alias("t_last"))
-    best_any = attempts.group_by(UNIT).agg(pl.col("level").max().alias("level_all"))
-    best = (
-        attempts.filter(~pl.col("excluded"))
-        .sort([UNIT, "level", "t_last", "start"], descending=[False, True, False, True])
+    p_last = pl.coalesce([pl.col(_pcol(k)) for k in range(spec.n, 0, -1)])
+    # PostHog's max_step: the first path to reach the furthest step; a clean path replaces an
+    # excluded one at the same step. Ties on that event go to the latest start (ordered: the
+    # newer path overwrote the older) or to the earliest (unordered: its deque fronts).
+    later_first = spec.order != "any"
+    units = (
+        attempts.with_columns(p_last.alias("_p_last"))
+        .sort(
+            [UNIT, "level", "excluded", "_p_last", "start", "start_pos"],
+            descending=[False, True, False, False, later_first, False],
+        )
         .unique(subset=[UNIT], keep="first", maintain_order=True)
-    )
-    units = best_any.join(best, on=UNIT, how="left").with_columns(
-        (pl.col("level").is_null() | (pl.col("level_all") > pl.col("level"))).alias("excluded"),
-        pl.coalesce("level", "level_all").alias("level"),
     )
     if spec.by:
         units = _attach_breakdown(units, base, spec)
