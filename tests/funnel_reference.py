@@ -1,6 +1,6 @@
 """A deliberately simple funnel reference: a per-unit Python state machine (tests only).
 
-It follows ``docs/metrics_funnel.md`` (and ``semantics.md`` §1) literally, with plain loops and
+It follows ``docs/metrics.md`` ("Funnel metrics") (and ``semantics.md`` §1) literally, with plain loops and
 no Polars, so that the vectorized engine in ``cjkit.engine.journeys`` can be checked against it
 on random event logs. It also holds straight transcriptions of the two peers' own algorithms
 — PostHog's ``funnel-udf/src/steps.rs`` and ClickHouse's ``windowFunnel`` — so a test can show
@@ -68,7 +68,9 @@ def _compare(value: Any, op: str, arg: Any) -> bool:
         return False
     if op == "contains":
         return str(arg) in str(value)
-    return {"gt": value > arg, "gte": value >= arg, "lt": value < arg, "lte": value <= arg}[op]
+    return bool(
+        {"gt": value > arg, "gte": value >= arg, "lt": value < arg, "lte": value <= arg}[op]
+    )
 
 
 def matches(matchers: Iterable[Matcher], row: Row) -> bool:
@@ -399,14 +401,21 @@ def summarize(results: dict[Any, UnitResult], n: int) -> list[StepNumbers]:
 # --- the peers' own algorithms, transcribed -------------------------------------------------
 
 
-def posthog_steps(seq: list[Ev], spec: FunnelSpec) -> tuple[int, bool, list[int]]:
+def posthog_steps(
+    seq: list[Ev], spec: FunnelSpec, *, groups: bool = False
+) -> tuple[int, bool, list[int]]:
     """Return (max step, excluded, step times) from PostHog's steps.rs run over ``seq``.
 
     A transcription of ``AggregateFunnelRow::loop_prop_val``/``process_event`` for ordered and
-    strict funnels, one event at a time in cjkit's sequence order: ``entered[0]`` is reset at
-    each new timestamp, steps are processed from the highest down, strict clearing skips events
-    whose timestamp is shared with events of other flags. Exclusions are negative step codes:
-    exclusion (A, B) carries codes -(A+1)…-B.
+    strict funnels: ``entered[0]`` is reset at each new timestamp, each event's steps are
+    processed from the highest down, exclusion (A, B) carries step codes -(A+1)…-B, and strict
+    funnels clear every path the event does not match.
+
+    By default events go one at a time in cjkit's sequence order (strict clearing skipped for
+    events whose timestamp is shared with events of other flags), which is cjkit's definition.
+    ``groups=True`` follows PostHog to the letter: a timestamp whose events do not all carry the
+    same steps is split into one item per (event, step), sorted by step and run without strict
+    clearing or exclusions, an event used at most once per path.
     """
     window = spec.window_s * 1_000_000
     n = spec.n
@@ -416,19 +425,20 @@ def posthog_steps(seq: list[Ev], spec: FunnelSpec) -> tuple[int, bool, list[int]
         timestamp: float = 0.0
         excluded: bool = False
         timings: list[int] = field(default_factory=list)
+        uuids: list[int] = field(default_factory=list)
 
     entered = [Entered() for _ in range(n + 1)]
     max_step: tuple[int, Entered] = (0, Entered())
-    last_t: int | None = None
-    for ev in seq:
-        if ev.t != last_t:
-            # Timestamps shift by one so that 0.0 keeps meaning "not reached".
-            entered[0] = Entered(float(ev.t) + 1.0)
-            last_t = ev.t
+
+    def codes_of(ev: Ev) -> list[int]:
         codes = [k for k in range(1, n + 1) if ev.m[k]]
         for j, ex in enumerate(spec.exclusions):
             if ev.x[j]:
                 codes += [-s for s in range(ex.start + 1, ex.end + 1)]
+        return codes
+
+    def process(ev: Ev, codes: list[int], *, multiple: bool) -> None:
+        nonlocal max_step
         for code in sorted(codes, key=abs, reverse=True):
             exclusion = code < 0
             step = abs(code)
@@ -443,15 +453,36 @@ def posthog_steps(seq: list[Ev], spec: FunnelSpec) -> tuple[int, bool, list[int]
                     if max_step[0] == step - 1 and (ev.t + 1.0) - max_step[1].timestamp <= window:
                         max_step[1].excluded = True
                 continue
-            new = Entered(prev.timestamp, prev.excluded, [*prev.timings, ev.t])
+            if multiple and ev.pos in prev.uuids:
+                continue
+            new = Entered(
+                prev.timestamp, prev.excluded, [*prev.timings, ev.t], [*prev.uuids, ev.pos]
+            )
             if not prev.excluded:
                 entered[step] = new
             if step > max_step[0] or (step == max_step[0] and max_step[1].excluded):
                 max_step = (step, new)
-        if spec.order == "strict" and ev.uniform:
+        if spec.order == "strict" and not multiple and (groups or ev.uniform):
             for i in range(1, n + 1):
                 if not ev.m[i]:
                     entered[i] = Entered()
+
+    by_time: dict[int, list[Ev]] = defaultdict(list)
+    for ev in seq:
+        by_time[ev.t].append(ev)
+    for t in sorted(by_time):
+        # Timestamps shift by one so that 0.0 keeps meaning "not reached".
+        entered[0] = Entered(float(t) + 1.0)
+        group = by_time[t]
+        if not groups or len({tuple(codes_of(ev)) for ev in group}) == 1:
+            for ev in group:
+                process(ev, codes_of(ev), multiple=False)
+        else:
+            atoms = sorted(
+                ((ev, k) for ev in group for k in codes_of(ev) if k > 0), key=lambda a: a[1]
+            )
+            for ev, k in atoms:
+                process(ev, [k], multiple=True)
         if entered[n].timestamp > 0.0:
             break
     return max_step[0], max_step[1].excluded, max_step[1].timings

@@ -120,12 +120,22 @@ CASES = [
     Case(
         "zero window",
         lambda d: funnel(str(_write(d / "g.csv", GOOD)), "-s", "a", "-s", "b", "--window", "0d"),
-        "--window: a duration must be positive, got '0d'",
+        "--window: a duration must be at least 1s, got '0d'",
     ),
     Case(
         "negative window",
         lambda d: funnel(str(_write(d / "g.csv", GOOD)), "-s", "a", "-s", "b", "--window=-1d"),
         "--window: expected a duration",
+    ),
+    Case(
+        "window that rounds to zero",
+        lambda d: funnel(str(_write(d / "g.csv", GOOD)), "-s", "a", "-s", "b", "--window", "0.4s"),
+        "--window: a duration must be at least 1s, got '0.4s'",
+    ),
+    Case(
+        "strict increase with any order",
+        lambda d: funnel(str(_write(d / "g.csv", GOOD)), "-s", "a", "-s", "b", "--order", "any", "--strict-increase"),
+        "--strict-increase applies to ordered and strict funnels",
     ),
     Case(
         "bad since",

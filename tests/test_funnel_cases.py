@@ -81,14 +81,18 @@ E5 = ("e1", "e2", "e3", "e4", "e5")
 
 
 @pytest.mark.parametrize(("window", "expected"), [("4s", [1, 1, 1, 1, 1]), ("3s", [1, 1, 1, 1, 0])])
-def test_ch_window_is_inclusive_from_step_one(tmp_path: Path, window: str, expected: list[int]) -> None:
+def test_ch_window_is_inclusive_from_step_one(
+    tmp_path: Path, window: str, expected: list[int]
+) -> None:
     # CH: steps at t=3..7 reach 5 with window 4 and 4 with window 3.
     rows = [(1, e, sec(3 + i)) for i, e in enumerate(E5)]
     assert counts(tmp_path, rows, *E5, window=window) == expected
 
 
 @pytest.mark.parametrize(("window", "expected"), [("1h", [1, 1]), ("3599s", [1, 0])])
-def test_ch_one_hour_window_includes_its_end(tmp_path: Path, window: str, expected: list[int]) -> None:
+def test_ch_one_hour_window_includes_its_end(
+    tmp_path: Path, window: str, expected: list[int]
+) -> None:
     # CH: A 13:00 → B 14:00 reaches 2 with window 3600 s.
     rows = [(1, "A", at(1, 13)), (1, "B", at(1, 14))]
     assert counts(tmp_path, rows, "A", "B", window=window) == expected
@@ -124,7 +128,11 @@ def test_ph_conversion_window(tmp_path: Path, window: str, second_step: timedelt
     rows: Rows = []
     for i in range(25):
         rows += [(i, "step one", at(1)), (i, "step two", at(1) + (second_step if i < 10 else late))]
-    assert counts(tmp_path, rows, "step one", "step two", "step three", window=window) == [25, 10, 0]
+    assert counts(tmp_path, rows, "step one", "step two", "step three", window=window) == [
+        25,
+        10,
+        0,
+    ]
 
 
 # --- repeated steps, one event per step (PH) vs event reuse (CH) -------------------------
@@ -136,7 +144,9 @@ def _repeat_pageviews() -> Rows:
         *in_sequence(1, "user signed up"),
         *in_sequence(2, "user signed up", "$pageview"),
         *in_sequence(3, "user signed up", "$pageview", "blaah blaa", "$pageview"),
-        *in_sequence(4, "user signed up", "$pageview", "blaah blaa", "$pageview", "$pageview", "blaah blaa"),
+        *in_sequence(
+            4, "user signed up", "$pageview", "blaah blaa", "$pageview", "$pageview", "blaah blaa"
+        ),
         *in_sequence(5, "user signed up", "$pageview", "$pageview", "$pageview", "$pageview"),
     ]
 
@@ -192,11 +202,22 @@ def test_ph_property_filter_steps(tmp_path: Path) -> None:
     def pv(url: str) -> tuple[str, dict[str, str]]:
         return ("$pageview", {"url": url})
 
-    journeys = {
+    journeys: dict[int, list[tuple[str, dict[str, str]]]] = {
         1: [("user signed up", {})],
         2: [("user signed up", {}), pv("aloha.com")],
-        3: [("user signed up", {}), pv("aloha.com"), ("blaah blaa", {"url": "aloha.com"}), pv("aloha2.com")],
-        4: [("user signed up", {}), pv("aloha.com"), pv("aloha2.com"), pv("aloha2.com"), ("blaah blaa", {})],
+        3: [
+            ("user signed up", {}),
+            pv("aloha.com"),
+            ("blaah blaa", {"url": "aloha.com"}),
+            pv("aloha2.com"),
+        ],
+        4: [
+            ("user signed up", {}),
+            pv("aloha.com"),
+            pv("aloha2.com"),
+            pv("aloha2.com"),
+            ("blaah blaa", {}),
+        ],
         5: [
             ("user signed up", {}),
             pv("aloha.com"),
@@ -207,7 +228,9 @@ def test_ph_property_filter_steps(tmp_path: Path) -> None:
         ],
     }
     rows: Rows = [
-        (u, e, T0 + timedelta(minutes=i), p) for u, evs in journeys.items() for i, (e, p) in enumerate(evs)
+        (u, e, T0 + timedelta(minutes=i), p)
+        for u, evs in journeys.items()
+        for i, (e, p) in enumerate(evs)
     ]
     steps = (
         "user signed up",
@@ -247,10 +270,22 @@ def test_ph_different_actions_at_same_time_count_as_converted(tmp_path: Path) ->
 def test_ch_strict_increase(tmp_path: Path) -> None:
     # CH: e1000@0, e1001/e1002/e1003@1, e1004@2 → 5 by default, 2 with strict_increase.
     steps = ("e1000", "e1001", "e1002", "e1003", "e1004")
-    rows = [(1, "e1000", sec(0)), (1, "e1001", sec(1)), (1, "e1002", sec(1)), (1, "e1003", sec(1)), (1, "e1004", sec(2))]
+    rows = [
+        (1, "e1000", sec(0)),
+        (1, "e1001", sec(1)),
+        (1, "e1002", sec(1)),
+        (1, "e1003", sec(1)),
+        (1, "e1004", sec(2)),
+    ]
     assert counts(tmp_path, rows, *steps) == [1, 1, 1, 1, 1]
     assert counts(tmp_path, rows, *steps, strict_increase=True) == [1, 1, 0, 0, 0]
-    assert counts(tmp_path, rows, *steps, allow_event_reuse=True, strict_increase=True) == [1, 1, 0, 0, 0]
+    assert counts(tmp_path, rows, *steps, allow_event_reuse=True, strict_increase=True) == [
+        1,
+        1,
+        0,
+        0,
+        0,
+    ]
 
 
 def test_ph_same_event_same_timestamp(tmp_path: Path) -> None:
@@ -271,7 +306,12 @@ def test_ties_between_an_early_and_a_late_step(tmp_path: Path) -> None:
 
 def _mixpanel_doc() -> Rows:
     # MP funnels-advanced: A 1:00 pm, A 1:30 pm, B 1:45 pm, C 2:15 pm; window 1 hour.
-    return [(1, "A", at(1, 13)), (1, "A", at(1, 13, 30)), (1, "B", at(1, 13, 45)), (1, "C", at(1, 14, 15))]
+    return [
+        (1, "A", at(1, 13)),
+        (1, "A", at(1, 13, 30)),
+        (1, "B", at(1, 13, 45)),
+        (1, "C", at(1, 14, 15)),
+    ]
 
 
 def test_window_anchor_latest_reanchors_like_clickhouse_and_posthog(tmp_path: Path) -> None:
@@ -287,7 +327,13 @@ def test_window_anchor_first_is_mixpanel_classic(tmp_path: Path) -> None:
 
 def test_window_anchor_first_takes_the_first_entry_in_the_range(tmp_path: Path) -> None:
     # MP uniques: the unit enters on its first step-1 event in the date range, once.
-    rows = [(1, "A", at(1)), (1, "A", at(5)), (1, "B", at(6, 12)), (1, "A", at(20)), (1, "B", at(20, 1))]
+    rows = [
+        (1, "A", at(1)),
+        (1, "A", at(5)),
+        (1, "B", at(6, 12)),
+        (1, "A", at(20)),
+        (1, "B", at(20, 1)),
+    ]
     got = counts(tmp_path, rows, "A", "B", window="2d", anchor="first", since="2021-05-03")
     assert got == [1, 1]
     got = counts(tmp_path, rows, "A", "B", window="12h", anchor="first", since="2021-05-03")
@@ -429,7 +475,9 @@ def test_ph_short_exclusions(tmp_path: Path) -> None:
         (1, "step one", sec(3600)),
         (1, "step two", sec(3629)),
     ]
-    report = run(tmp_path, rows, "step one", "step two", window="30s", exclude=("exclusion",)).report
+    report = run(
+        tmp_path, rows, "step one", "step two", window="30s", exclude=("exclusion",)
+    ).report
     assert [s.count for s in report.steps] == [1, 1]
     assert mean_times(report) == [None, 29.0]
 
@@ -489,7 +537,9 @@ def test_ph_exclusion_at_the_same_time_as_a_step_is_ignored(tmp_path: Path, excl
     rows: Rows = [(1, "step zero", datetime(2024, 1, 10, 12, 0, tzinfo=UTC))]
     rows += [(1, "step one", t1)] * 30 + [(1, "exclusion", t1), (1, "step two", t1)]
     rows.append((1, "step three", datetime(2024, 1, 10, 12, 2, tzinfo=UTC)))
-    got = counts(tmp_path, rows, "step zero", "step one", "step two", "step three", exclude=(exclude,))
+    got = counts(
+        tmp_path, rows, "step zero", "step one", "step two", "step three", exclude=(exclude,)
+    )
     assert got[-1] == 1
 
 
@@ -549,7 +599,10 @@ def test_exclusion_between_steps_then_clean_retry(tmp_path: Path) -> None:
 def test_excluded_newer_path_does_not_take_over_an_older_clean_one(tmp_path: Path) -> None:
     # P = a@0 b@1 reaches step 2; E = a@2 x@3 b@4 is excluded between steps 1 and 2. E may
     # still reach b, but never c, so P alone goes on to c@5 and d@6 (PostHog: 4, clean).
-    rows = [(1, e, sec(s)) for e, s in [("a", 0), ("b", 1), ("a", 2), ("x", 3), ("b", 4), ("c", 5), ("d", 6)]]
+    rows = [
+        (1, e, sec(s))
+        for e, s in [("a", 0), ("b", 1), ("a", 2), ("x", 3), ("b", 4), ("c", 5), ("d", 6)]
+    ]
     run_ = run(tmp_path, rows, "a", "b", "c", "d", window="100s", exclude=("x:1-2",))
     assert [s.count for s in run_.report.steps] == [1, 1, 1, 1]
     assert mean_times(run_.report) == [None, 1.0, 4.0, 1.0]
@@ -665,7 +718,13 @@ def _attribution_rows() -> Rows:
 
 @pytest.mark.parametrize(
     ("attribution", "value"),
-    [("first", "Chrome"), ("last", "Chrome"), ("step:1", "Chrome"), ("step:2", "Safari"), ("step:3", "Chrome")],
+    [
+        ("first", "Chrome"),
+        ("last", "Chrome"),
+        ("step:1", "Chrome"),
+        ("step:2", "Safari"),
+        ("step:3", "Chrome"),
+    ],
 )
 def test_breakdown_attribution(tmp_path: Path, attribution: str, value: str) -> None:
     # PH: first touch and steps 1/3 give Chrome [1, 1, 1]. With step 2 PostHog reports the person
@@ -702,7 +761,14 @@ def test_breakdown_groups_by_step_one_value(tmp_path: Path) -> None:
 
 def test_attribution_step_beyond_the_funnel_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="step:N"):
-        run(tmp_path, _attribution_rows(), "step one", "step two", by=("browser",), attribution="step:3")
+        run(
+            tmp_path,
+            _attribution_rows(),
+            "step one",
+            "step two",
+            by=("browser",),
+            attribution="step:3",
+        )
 
 
 # --- date range: step 1 in range, later steps may follow (§6.8) -----------------------------
@@ -758,7 +824,9 @@ def test_ph_first_time_for_user(tmp_path: Path) -> None:
     model = _first_time_map(tmp_path)
     day = api.funnel([path], api.FunnelOptions(model=model, since="2024-03-22", until="2024-03-22"))
     assert [s.count for s in day.report.steps] == [2, 1]
-    year = api.funnel([path], api.FunnelOptions(model=model, since="2023-03-22", until="2024-03-22"))
+    year = api.funnel(
+        [path], api.FunnelOptions(model=model, since="2023-03-22", until="2024-03-22")
+    )
     assert [s.count for s in year.report.steps] == [3, 1]
 
 
@@ -778,7 +846,9 @@ def test_ph_step_conversion_times(tmp_path: Path) -> None:
         (3, "buy", datetime(2020, 1, 2, 17, tzinfo=UTC)),
     ]
     for order in ("ordered", "strict", "any"):
-        report = run(tmp_path, rows, "sign up", "play movie", "buy", window="7d", order=order).report
+        report = run(
+            tmp_path, rows, "sign up", "play movie", "buy", window="7d", order=order
+        ).report
         assert mean_times(report) == [None, 6000.0, 5400.0], order
         assert median_times(report) == [None, 7200.0, 5400.0], order
         assert report.steps[1].time_to_convert is not None
@@ -796,7 +866,9 @@ def test_ph_time_of_the_first_full_conversion(tmp_path: Path) -> None:
         (1, "user signed up", at(4, 7)),
         (1, "$pageview", at(4, 10)),
     ]
-    report = run(tmp_path, rows, "user signed up", "$pageview", "something else", window="1d").report
+    report = run(
+        tmp_path, rows, "user signed up", "$pageview", "something else", window="1d"
+    ).report
     assert [s.count for s in report.steps] == [1, 1, 1]
     assert mean_times(report) == [None, 3600.0, 3600.0]
     assert median_times(report) == [None, 3600.0, 3600.0]

@@ -88,7 +88,10 @@ def test_json_contract(runner: CliRunner, events: Path) -> None:
     purchase = steps[2]
     assert purchase["conversion_from_previous"] == 0.5
     assert purchase["conversion_from_start"] == 0.25
-    for key, (k, n) in {"conversion_from_previous": (1, 2), "conversion_from_start": (1, 4)}.items():
+    for key, (k, n) in {
+        "conversion_from_previous": (1, 2),
+        "conversion_from_start": (1, 4),
+    }.items():
         low, high = wilson(k, n)  # type: ignore[misc]
         assert purchase["ci"][key] == {"low": pytest.approx(low), "high": pytest.approx(high)}
     # 95% Wilson interval of 1/4, by the formula: centre ± half-width.
@@ -184,7 +187,9 @@ def test_units_file(runner: CliRunner, events: Path, tmp_path: Path, suffix: str
     assert str(first["3_purchase_at"]).startswith("2025-01-01")
 
 
-def test_units_file_for_retargeting_drop_offs(runner: CliRunner, events: Path, tmp_path: Path) -> None:
+def test_units_file_for_retargeting_drop_offs(
+    runner: CliRunner, events: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "units.csv"
     result = runner.invoke(app, ["funnel", str(events), *STEPS, "--units", str(out)])
     assert result.exit_code == 0, result.stderr
@@ -295,7 +300,12 @@ BAD: list[tuple[str, Any, list[str], list[str]]] = [
         [],
         ["e.csv", "no events"],
     ),
-    ("unknown order", None, ["--order", "sideways"], ["--order", "ordered, strict, any", "'sideways'"]),
+    (
+        "unknown order",
+        None,
+        ["--order", "sideways"],
+        ["--order", "ordered, strict, any", "'sideways'"],
+    ),
     ("unknown anchor", None, ["--window-anchor", "middle"], ["--window-anchor", "'middle'"]),
     ("unknown attribution", None, ["--attribution", "step:9"], ["--attribution", "step:N"]),
     ("unknown format", None, ["-f", "xml"], ["xml"]),
@@ -303,11 +313,21 @@ BAD: list[tuple[str, Any, list[str], list[str]]] = [
     ("bad since", None, ["--since", "someday"], ["--since", "'someday'"]),
     ("until before since", None, ["--since", "2025-02-01", "--until", "2025-01-01"], ["--until"]),
     ("bad exclusion range", None, ["--exclude", "x:3-2"], ["--exclude", "1 ≤ A < B ≤ 3"]),
-    ("zero window", None, ["--window", "0s"], ["--window", "positive"]),
+    ("zero window", None, ["--window", "0s"], ["--window", "at least 1s"]),
     ("negative window", None, ["--window=-1d"], ["--window", "duration"]),
     ("window without unit", None, ["--window", "14"], ["--window", "duration"]),
-    ("reuse with strict order", None, ["--order", "strict", "--allow-event-reuse"], ["--allow-event-reuse"]),
-    ("anchor first with any order", None, ["--order", "any", "--window-anchor", "first"], ["--window-anchor"]),
+    (
+        "reuse with strict order",
+        None,
+        ["--order", "strict", "--allow-event-reuse"],
+        ["--allow-event-reuse"],
+    ),
+    (
+        "anchor first with any order",
+        None,
+        ["--order", "any", "--window-anchor", "first"],
+        ["--window-anchor"],
+    ),
 ]
 
 

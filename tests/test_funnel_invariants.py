@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 from pathlib import Path
@@ -56,7 +57,7 @@ def options(draw: st.DrawFn) -> api.FunnelOptions:
 
 
 def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
-    schema = {
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
         "user_id": pl.Int64,
         "event": pl.String,
         "timestamp": pl.Datetime("us", "UTC"),
@@ -145,7 +146,7 @@ def test_splitting_across_files_and_formats_does_not_matter(
     frame = _frame(rows)
     whole = api.funnel([_write_csv(frame, tmp_path / "all.csv")], opts)
     bounds = sorted({round(c / 100 * frame.height) for c in cuts} | {0, frame.height})
-    parts = [frame.slice(lo, hi - lo) for lo, hi in zip(bounds, bounds[1:], strict=False)]
+    parts = [frame.slice(lo, hi - lo) for lo, hi in itertools.pairwise(bounds)]
     writers = [_write_csv, _write_parquet, _write_ndjson]
     suffixes = [".csv", ".parquet", ".ndjson"]
     offset = random.Random(len(rows)).randrange(3)

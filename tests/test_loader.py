@@ -94,7 +94,7 @@ EXPECTED: dict[str, list[str]] = {
         '24_stage_without_events.yaml:5:26: stages[1].events: a stage needs at least one event',
     ],
     '25_negative_duration.yaml': [
-        "25_negative_duration.yaml:4:5: stages[1].within: a duration must be positive, got '0h'",
+        "25_negative_duration.yaml:4:5: stages[1].within: a duration must be at least 1s, got '0h'",
     ],
     '26_bad_filter_operator.yaml': [
         "26_bad_filter_operator.yaml:5:43: stages[4].events[0].where.amount.above: expected 'eq', 'ne', 'gt', 'gte', 'lt', 'lte', 'in', 'not_in', 'contains' or 'exists'",

@@ -78,9 +78,7 @@ def naive_local(t: datetime) -> str:
 
 
 def _result(paths: list[str], tz: str | None = None, **options: Any) -> tuple[Any, Any]:
-    opts = api.FunnelOptions(
-        steps=STEPS, by=("channel",), read=api.ReadOptions(tz=tz), **options
-    )
+    opts = api.FunnelOptions(steps=STEPS, by=("channel",), read=api.ReadOptions(tz=tz), **options)
     run = api.funnel(paths, opts)
     doc = run.report.to_dict()
     doc.pop("source")
@@ -149,7 +147,10 @@ def test_a_folder_of_mixed_files(tmp_path: Path, expected: tuple[Any, Any]) -> N
     folder = tmp_path / "events"
     folder.mkdir()
     _write_csv(parts[0], folder / "a.csv")
-    _write_parquet(parts[1].with_columns(pl.col("timestamp").str.to_datetime(time_zone="UTC")), folder / "b.parquet")
+    _write_parquet(
+        parts[1].with_columns(pl.col("timestamp").str.to_datetime(time_zone="UTC")),
+        folder / "b.parquet",
+    )
     _write_ndjson(pl.concat(parts[2:4]), folder / "c.jsonl")
     _write_gzip(parts[4], folder / "d.csv.gz")
     (folder / "_SUCCESS").write_text("", encoding="utf-8")  # ignored, as Spark writes it
@@ -220,7 +221,9 @@ def test_dates_read_as_midnight_in_the_zone(tmp_path: Path) -> None:
     iso = rows.with_columns(pl.col("timestamp") + "T00:00:00+07:00")
     iso.write_csv(tmp_path / "iso.csv")
     read = api.ReadOptions(tz="Asia/Ho_Chi_Minh")
-    by_day = api.funnel([str(tmp_path / "days.csv")], api.FunnelOptions(steps=("visit", "signup"), read=read))
+    by_day = api.funnel(
+        [str(tmp_path / "days.csv")], api.FunnelOptions(steps=("visit", "signup"), read=read)
+    )
     by_iso = api.funnel([str(tmp_path / "iso.csv")], api.FunnelOptions(steps=("visit", "signup")))
     assert [s.count for s in by_day.report.steps] == [2, 1]
     assert by_day.units.to_dicts() == by_iso.units.to_dicts()
@@ -243,7 +246,9 @@ def test_rows_without_user_or_time_are_dropped_with_a_warning(
     doc, _ = _result([str(path)])
     assert doc["steps"] == expected[0]["steps"]
     run = api.funnel([str(path)], api.FunnelOptions(steps=STEPS))
-    assert run.warnings == ["dropped 3 row(s) with no unit or no time (2 without a unit, 1 without a time)"]
+    assert run.warnings == [
+        "dropped 3 row(s) with no unit or no time (2 without a unit, 1 without a time)"
+    ]
     result = runner.invoke(app, ["funnel", str(path), "-s", "visit", "-s", "signup", "-f", "json"])
     assert result.exit_code == 0, result.stderr
     assert result.stderr.strip().splitlines() == [
@@ -256,7 +261,9 @@ def test_column_flags_rename_the_inputs(tmp_path: Path, expected: tuple[Any, Any
     renamed = frame(iso_z).rename({"user_id": "customer", "event": "name", "timestamp": "ts"})
     renamed.write_csv(tmp_path / "crm.csv")
     read = api.ReadOptions(user_col="customer", event_col="name", time_col="ts")
-    run = api.funnel([str(tmp_path / "crm.csv")], api.FunnelOptions(steps=STEPS, by=("channel",), read=read))
+    run = api.funnel(
+        [str(tmp_path / "crm.csv")], api.FunnelOptions(steps=STEPS, by=("channel",), read=read)
+    )
     doc = run.report.to_dict()
     doc.pop("source")
     doc["settings"].pop("timezone")

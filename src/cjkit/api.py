@@ -217,6 +217,8 @@ def funnel_spec(
         raise UsageError("--window-anchor first applies to ordered funnels, not --order any")
     if order != "ordered" and reuse:
         raise UsageError("--allow-event-reuse applies to ordered funnels")
+    if order == "any" and increase:
+        raise UsageError("--strict-increase applies to ordered and strict funnels, not --order any")
     return FunnelSpec(
         steps=steps,
         window_s=window,

@@ -18,11 +18,12 @@ def parse_duration(text: str) -> int:
     if not match:
         msg = f"expected a duration such as 30s, 15m, 2h, 7d or 2w, got {text!r}"
         raise ValueError(msg)
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    seconds = round(float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
     if seconds <= 0:
-        msg = f"a duration must be positive, got {text!r}"
+        # Durations are whole seconds: 0.4s rounds to 0, which is no window at all.
+        msg = f"a duration must be at least 1s, got {text!r}"
         raise ValueError(msg)
-    return round(seconds)
+    return seconds
 
 
 def format_duration(seconds: float | None) -> str:

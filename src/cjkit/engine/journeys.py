@@ -1,6 +1,6 @@
 """Phase 1 of a funnel: reduce events to one row per unit (its furthest step and step times).
 
-The exact rules are in ``docs/metrics_funnel.md``; ``tests/funnel_reference.py`` states them as
+The exact rules are in ``docs/metrics.md`` ("Funnel metrics"); ``tests/funnel_reference.py`` states them as
 a per-unit state machine and the differential tests hold this module to it. In short:
 
 * **Sequence.** A unit's events are sorted by time; at equal times by the first step the event
@@ -180,6 +180,9 @@ def prepare(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     # Each row's timestamp run: the first and last position of the unit's events at that time.
     # Run-level facts come from cumulative sums read at those two positions, which is much
     # cheaper than a window over (unit, time) on millions of rows.
+    search_runs = spec.allow_event_reuse or spec.strict_increase or spec.order == "any"
+    if not (search_runs or x_cols or spec.order == "strict"):
+        return frame
     new_run = (pl.col(UNIT) != pl.col(UNIT).shift(1)) | (pl.col(T) != pl.col(T).shift(1))
     end_run = (pl.col(UNIT) != pl.col(UNIT).shift(-1)) | (pl.col(T) != pl.col(T).shift(-1))
     frame = frame.with_columns(
@@ -197,7 +200,7 @@ def prepare(events: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
         frame = frame.with_columns((pl.col(c) & ~at_step).alias(c) for c in x_cols).drop("_steps")
     if spec.order == "strict":
         frame = _strict_breaks(frame, m_cols, x_cols)
-    if not (spec.allow_event_reuse or spec.strict_increase or spec.order == "any"):
+    if not search_runs:
         frame = frame.drop("lo", "hi")
     return frame
 
@@ -262,17 +265,17 @@ def _search_key(spec: FunnelSpec) -> tuple[str, bool]:
 
 
 def _first_x_after(chains: pl.LazyFrame, base: pl.LazyFrame, j: int, step: int) -> pl.LazyFrame:
-    """Add ``_x{j}``: the time of the unit's first exclusion-j event after the chain's step."""
-    xt = _xcol(j)
+    """Add ``_x{j}``: the time of the unit's first exclusion-j event after the chain's step.
+
+    Every chain given here has reached ``step`` (callers pass chains at or past it).
+    """
     events = (
         base.filter(pl.col(f"x_{j}"))
-        .select(UNIT, pl.col(T).alias("_xt"), pl.col(T).alias(xt))
+        .select(UNIT, pl.col(T).alias("_xt"), pl.col(T).alias(_xcol(j)))
         .sort("_xt")
     )
-    at = pl.col(_tcol(step))
-    found = (
-        chains.filter(at.is_not_null())
-        .with_columns(at.alias("_xt"))
+    return (
+        chains.with_columns(pl.col(_tcol(step)).alias("_xt"))
         .sort("_xt")
         .join_asof(
             events,
@@ -284,8 +287,6 @@ def _first_x_after(chains: pl.LazyFrame, base: pl.LazyFrame, j: int, step: int) 
         )
         .drop("_xt")
     )
-    rest = chains.filter(at.is_null()).with_columns(pl.lit(None, pl.Int64).alias(xt))
-    return pl.concat([found, rest], how="diagonal")
 
 
 def _frozen(spec: FunnelSpec, k: int) -> pl.Expr | None:
@@ -309,9 +310,6 @@ def _chains(base: pl.LazyFrame, spec: FunnelSpec, *, strict: bool) -> pl.LazyFra
             if ex.start == k - 1:
                 chains = _first_x_after(chains, base, j, ex.start)
         frozen = _frozen(spec, k)
-        if frozen is not None:
-            finished.append(chains.filter(frozen))
-            chains = chains.filter(~frozen)
         right_cols = [POS, UNIT, T, *helpers]
         candidates = (
             base.filter(pl.col(f"m_{k}"))
@@ -341,6 +339,8 @@ def _chains(base: pl.LazyFrame, spec: FunnelSpec, *, strict: bool) -> pl.LazyFra
         )
         if strict:
             ok = ok & (pl.col("_nb").is_null() | (pl.col(f"{POS}_r") <= pl.col("_nb")))
+        if frozen is not None:
+            ok = ok & ~frozen  # marked by an exclusion one step back: it stops here
         drop = (
             [f"{c}_r" for c in right_cols] + ["key_l", "key_r", "ok"] + (["_nb"] if strict else [])
         )
@@ -384,7 +384,12 @@ def any_order_chains(base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
     """
     window = spec.window_s * 1_000_000
     m_cols = [f"m_{k}" for k in range(1, spec.n + 1)]
-    anchors = base.filter(pl.any_horizontal(m_cols) & _in_range(spec)).select(UNIT, T, POS, "lo")
+    # Sorted once: join_asof keeps the left order, so every step's join can rely on it.
+    anchors = (
+        base.filter(pl.any_horizontal(m_cols) & _in_range(spec))
+        .select(UNIT, T, POS, "lo")
+        .sort("lo")
+    )
     found: list[tuple[str, str]] = []
     joined = anchors
     for k in range(1, spec.n + 1):
@@ -395,8 +400,7 @@ def any_order_chains(base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
             pl.col(POS).alias(f"_p{k}"),
         )
         joined = (
-            joined.sort("lo")
-            .join_asof(
+            joined.join_asof(
                 candidates,
                 left_on="lo",
                 right_on="key_r",
@@ -415,18 +419,34 @@ def any_order_chains(base: pl.LazyFrame, spec: FunnelSpec) -> pl.LazyFrame:
             .drop("key_r", "_unit_r", "_in")
         )
         found.append((f"_t{k}", f"_p{k}"))
-    times = pl.concat_list([t for t, _ in found]).list.drop_nulls().list.sort()
-    positions = pl.concat_list([p for _, p in found]).list.drop_nulls().list.sort()
-    level = pl.sum_horizontal([pl.col(t).is_not_null().cast(pl.Int32) for t, _ in found])
+    # Each found event's rank among the found ones (positions are distinct), so the k-th
+    # sorted event is picked with n² comparisons — far cheaper than sorting a list per row.
+    rank = {
+        p: 1
+        + pl.sum_horizontal(
+            [
+                (pl.col(q) < pl.col(p)).fill_null(value=False).cast(pl.Int32)
+                for _, q in found
+                if q != p
+            ]
+        )
+        for _, p in found
+    }
     out = joined.with_columns(
-        times.alias("_times"), positions.alias("_positions"), level.alias("level")
+        *[rank[p].alias(f"_r{p}") for _, p in found],
+        pl.sum_horizontal([pl.col(p).is_not_null().cast(pl.Int32) for _, p in found]).alias(
+            "level"
+        ),
     )
     cols: list[pl.Expr] = []
     for k in range(1, spec.n + 1):
-        cols += [
-            pl.col("_times").list.get(k - 1, null_on_oob=True).alias(_tcol(k)),
-            pl.col("_positions").list.get(k - 1, null_on_oob=True).alias(_pcol(k)),
-        ]
+        for which, col in ((0, _tcol(k)), (1, _pcol(k))):
+            picks = [
+                pl.when(pl.col(p).is_not_null() & (pl.col(f"_r{p}") == k)).then(pl.col(pair[which]))
+                for pair in found
+                for p in [pair[1]]
+            ]
+            cols.append(pl.coalesce(picks).alias(col))
     return out.select(
         UNIT,
         pl.col(T).alias("start"),

@@ -65,15 +65,28 @@ def predicate(matchers: Sequence[Matcher]) -> pl.Expr:
     return out.fill_null(value=False)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _numeric(col: pl.Expr, value: Any) -> pl.Expr:
+    # A number compares with the column as a number: a CSV column that is empty in one file is
+    # read as text, and "12" in a text column should still equal 12.
+    values = value if isinstance(value, list) else [value]
+    if values and all(_is_number(v) or v is None for v in values) and any(_is_number(v) for v in values):
+        return col.cast(pl.Float64, strict=False)
+    return col
+
+
 def _filter(prop: str, value: Any) -> pl.Expr:
-    col = pl.col(prop)
+    col = _numeric(pl.col(prop), value)
     if isinstance(value, list):
         return _is_in(col, value)
     if not isinstance(value, dict):
         return col.is_null() if value is None else col == value
     expr = pl.lit(value=True)
     for op, arg in value.items():
-        expr = expr & _op(col, str(op), arg)
+        expr = expr & _op(_numeric(pl.col(prop), arg), str(op), arg)
     return expr
 
 

@@ -1,6 +1,6 @@
 """Every stage of a model in one pass: funnel numbers plus each stage kind's metrics.
 
-Definitions shared by every kind (docs/metrics_stages.md has the formulas):
+Definitions shared by every kind (docs/metrics.md, "Stage metrics", has the formulas):
 
 * **Population** P: units with at least one event of the model's first stage in the range. It
   is the funnel's first-stage count, and the denominator of per-unit metrics (ARPU, invites
