@@ -21,7 +21,7 @@ from cjkit.engine.journeys import Exclusion, FunnelSpec, Step, journeys
 from cjkit.engine.matchers import Matcher, parse_cli_step, parse_entries
 from cjkit.errors import InputError, UsageError, did_you_mean
 from cjkit.report import FunnelReport, InspectReport, ModelReport, ModelsReport, ValidateReport
-from cjkit.schema import JourneyMap, Stage
+from cjkit.schema import JourneyMap
 from cjkit.timerange import TimeRange, parse_range, zone
 
 
@@ -67,7 +67,7 @@ def read_errors(events: sources.Events) -> Iterator[None]:
     try:
         yield
     except pl.exceptions.ColumnNotFoundError as exc:
-        raise InputError(f"missing column: {sources._first_line(exc)}") from None
+        raise InputError(f"missing column: {sources.first_line(exc)}") from None
     except pl.exceptions.PolarsError as exc:
         files = events.files[0] if len(events.files) == 1 else f"{len(events.files)} files"
         raise InputError(sources.describe_read_error(files, exc)) from None
@@ -75,7 +75,9 @@ def read_errors(events: sources.Events) -> Iterator[None]:
         raise InputError(f"can't read the events: {exc}") from None
 
 
-def collect_checked(events: sources.Events, query: pl.LazyFrame | Callable[[], pl.LazyFrame]) -> pl.DataFrame:
+def collect_checked(
+    events: sources.Events, query: pl.LazyFrame | Callable[[], pl.LazyFrame]
+) -> pl.DataFrame:
     """Collect ``query`` together with the data-quality check of ``events`` (one shared scan).
 
     ``query`` may be a function building the query, for engines that materialize an
@@ -305,17 +307,6 @@ def _units_table(units: pl.DataFrame, spec: FunnelSpec, unit_name: str) -> pl.Da
     )
 
 
-def stage_of(model: JourneyMap, stage_id: str) -> Stage:
-    """Return a stage by id; raise UsageError with a hint."""
-    stage = model.stage(stage_id)
-    if stage is None:
-        raise UsageError(
-            f"no stage '{stage_id}' in model '{model.id}'",
-            hint=did_you_mean(stage_id, model.stage_ids()),
-        )
-    return stage
-
-
 # --- models, validation, profile -----------------------------------------------------------
 
 
@@ -453,7 +444,7 @@ def inspect(paths: Sequence[str], read: ReadOptions, *, top: int = 50) -> Inspec
             [summary, per_event, nulls, samples, sources.quality(events)]
         )
     except pl.exceptions.PolarsError as exc:
-        raise InputError(f"can't read the events: {sources._first_line(exc)}") from None
+        raise InputError(f"can't read the events: {sources.first_line(exc)}") from None
     sources.raise_for_quality(events, q.row(0, named=True))
     row = s.row(0, named=True)
     total = int(n["__n"][0])

@@ -76,7 +76,7 @@ def read_spend(path: Path, spec: SpendSpec, shown: str | None = None) -> Spend:
         else:
             frame = pl.read_csv(path, infer_schema_length=10_000, encoding="utf8")
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"spend file {name}: can't read it: {sources._first_line(exc)}") from None
+        raise InputError(f"spend file {name}: can't read it: {sources.first_line(exc)}") from None
     for role, column in (("date", spec.date), ("channel", spec.channel), ("amount", spec.amount)):
         if column not in frame.columns:
             raise InputError(

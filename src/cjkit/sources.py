@@ -158,12 +158,12 @@ def _schema(path: Path, frame: pl.LazyFrame) -> dict[str, pl.DataType]:
     except InputError:
         raise
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: can't read the file: {_first_line(exc)}") from None
+        raise InputError(f"{path}: can't read the file: {first_line(exc)}") from None
 
 
 def describe_read_error(path: str, exc: BaseException) -> str:
     """Return a one-line message for a read error, naming the line of a ragged CSV row."""
-    text = _first_line(exc)
+    text = first_line(exc)
     if "more fields than defined" in text or "fewer fields" in text:
         where = _ragged_line(Path(path))
         if where:
@@ -178,8 +178,13 @@ def _ragged_line(path: Path) -> str | None:
         return None
     sep = "\t" if fmt == "tsv" else ","
     lines = pl.read_csv(
-        path, has_header=False, separator="\x1f", quote_char=None, new_columns=["line"],
-        schema_overrides={"line": pl.String}, infer_schema=False,
+        path,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        new_columns=["line"],
+        schema_overrides={"line": pl.String},
+        infer_schema=False,
     ).with_row_index("n", offset=1)
     # Separators inside double-quoted fields don't count: drop quoted parts first.
     fields = pl.col("line").str.replace_all(r'"[^"]*"', "").str.count_matches(sep, literal=True) + 1
@@ -192,7 +197,8 @@ def _ragged_line(path: Path) -> str | None:
     return f"line {row['n']:,} has {row['fields']} fields, the header has {header}"
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """Return the first line of an error's text, in words a user can act on."""
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
     if "invalid utf-8" in line.lower() or "utf8" in line.lower():
@@ -257,7 +263,7 @@ def _union(
     try:
         return combined, dict(combined.collect_schema())
     except pl.exceptions.PolarsError as exc:
-        raise InputError(f"the files don't share compatible columns: {_first_line(exc)}") from None
+        raise InputError(f"the files don't share compatible columns: {first_line(exc)}") from None
 
 
 _ISO_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
@@ -316,7 +322,7 @@ def _sample_text(path: Path, frame: pl.LazyFrame) -> list[str]:
     try:
         sample = frame.select(pl.col(TIME).str.strip_chars()).head(2_000).collect().to_series()
     except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{path}: can't read the file: {_first_line(exc)}") from None
+        raise InputError(f"{path}: can't read the file: {first_line(exc)}") from None
     return [v for v in sample.to_list() if v]
 
 

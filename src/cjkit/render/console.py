@@ -49,11 +49,6 @@ def print_out(renderable: RenderableType, *, color: bool | None) -> None:
     Console(highlight=False, no_color=color is False, force_terminal=color).print(renderable)
 
 
-def progress_console() -> Console:
-    """Return the stderr console used for progress (it shows nothing when stderr is no TTY)."""
-    return Console(stderr=True, highlight=False)
-
-
 @contextlib.contextmanager
 def busy(message: str, *, delay: float = 0.7) -> Iterator[None]:
     """Show a spinner on stderr while the block runs, only on a TTY and only after ``delay`` s.
