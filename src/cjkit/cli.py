@@ -398,9 +398,7 @@ def retention(
     return_event: Annotated[
         str, typer.Option("--return-event", help="Event that counts as a return (* = any).")
     ] = "*",
-    period: Annotated[
-        str, typer.Option("--period", help="day, week, month or quarter.")
-    ] = "week",
+    period: Annotated[str, typer.Option("--period", help="day, week, month or quarter.")] = "week",
     periods: Annotated[
         int, typer.Option("--periods", "-n", help="Columns after the cohort period (0..N).")
     ] = 8,
@@ -483,21 +481,17 @@ def lifecycle(
     Example: cjkit lifecycle events.parquet --event purchase --period month
     """
     with reported("Computing the lifecycle…"):
-        _check_format(fmt)
-        from cjkit import api_cohorts
-
-        options = api_cohorts.ActivityOptions(
-            event=event,
-            period=period,
-            week_start=week_start,
-            since=since,
-            until=until,
-            new_basis=new_basis,
-            read=_read(user_col, event_col, time_col, tz, time_format),
+        options = {
+            "event": event,
+            "period": period,
+            "week_start": week_start,
+            "since": since,
+            "until": until,
+        }
+        read = _read(user_col, event_col, time_col, tz, time_format)
+        _activity(
+            "lifecycle", events, {**options, "new_basis": new_basis}, read, fmt, output, no_color
         )
-        report = api_cohorts.lifecycle(events, options)
-        warn(report.warnings)
-        _emit(report, fmt, output, no_color=no_color)
 
 
 @app.command()
@@ -522,20 +516,15 @@ def stickiness(
     Example: cjkit stickiness events.parquet --period day --since 2025-03-01 --until 2025-03-31
     """
     with reported("Computing stickiness…"):
-        _check_format(fmt)
-        from cjkit import api_cohorts
-
-        options = api_cohorts.ActivityOptions(
-            event=event,
-            period=period,
-            week_start=week_start,
-            since=since,
-            until=until,
-            read=_read(user_col, event_col, time_col, tz, time_format),
-        )
-        report = api_cohorts.stickiness(events, options)
-        warn(report.warnings)
-        _emit(report, fmt, output, no_color=no_color)
+        options = {
+            "event": event,
+            "period": period,
+            "week_start": week_start,
+            "since": since,
+            "until": until,
+        }
+        read = _read(user_col, event_col, time_col, tz, time_format)
+        _activity("stickiness", events, options, read, fmt, output, no_color)
 
 
 ModelReqOpt = Annotated[
@@ -681,6 +670,25 @@ def check(
                 warn(["--summary: $GITHUB_STEP_SUMMARY is not set; no summary written"])
     if not report.ok and not exit_zero:
         raise typer.Exit(1)
+
+
+def _activity(
+    which: str,
+    events: list[str],
+    options: dict[str, Any],
+    read: Any,
+    fmt: str,
+    output: Path | None,
+    no_color: bool,
+) -> None:
+    """Run lifecycle or stickiness (same options) and render the report."""
+    _check_format(fmt)
+    from cjkit import api_cohorts
+
+    run = api_cohorts.lifecycle if which == "lifecycle" else api_cohorts.stickiness
+    report = run(events, api_cohorts.ActivityOptions(**options, read=read))
+    warn(report.warnings)
+    _emit(report, fmt, output, no_color=no_color)
 
 
 # --- end of commands (add new commands above this line) -----------------------------------
