@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from cjkit import loader, sources
+from cjkit import loader, memory, sources
 from cjkit.durations import parse_duration
 from cjkit.engine import funnel as funnel_engine
 from cjkit.engine.journeys import Exclusion, FunnelSpec, Step, journeys
@@ -75,19 +75,33 @@ def read_errors(events: sources.Events) -> Iterator[None]:
         raise InputError(f"can't read the events: {exc}") from None
 
 
+Materialize = Callable[[pl.LazyFrame], pl.DataFrame]
+
+
 def collect_checked(
-    events: sources.Events, query: pl.LazyFrame | Callable[[], pl.LazyFrame]
+    events: sources.Events, query: pl.LazyFrame | Callable[[Materialize], pl.LazyFrame]
 ) -> pl.DataFrame:
     """Collect ``query`` together with the data-quality check of ``events`` (one shared scan).
 
     ``query`` may be a function building the query, for engines that materialize an
-    intermediate table: its read errors are reported the same way. Raise InputError for
-    unparseable times or a read error; record dropped rows as warnings.
+    intermediate table: it receives the function to materialize with, which runs the quality
+    check in the same scan. Raise InputError for unparseable times or a read error; record
+    dropped rows as warnings.
     """
+    checked: list[dict[str, object]] = []
+
+    def materialize(frame: pl.LazyFrame) -> pl.DataFrame:
+        table, quality = pl.collect_all([frame, sources.quality(events)])
+        checked.append(quality.row(0, named=True))
+        sources.raise_for_quality(events, checked[0])
+        return table
+
     with read_errors(events):
-        lazy = query() if callable(query) else query
-        result, quality = pl.collect_all([lazy, sources.quality(events)])
-    sources.raise_for_quality(events, quality.row(0, named=True))
+        if callable(query):
+            lazy = query(materialize)
+            result = lazy.collect() if checked else materialize(lazy)
+        else:
+            result = materialize(query)
     return result
 
 
@@ -119,8 +133,15 @@ class FunnelRun:
     """A funnel report, plus the per-unit journey table for ``--units``."""
 
     report: FunnelReport
-    units: pl.DataFrame
+    journeys: pl.DataFrame
+    spec: FunnelSpec
+    unit_name: str
     warnings: list[str]
+
+    @property
+    def units(self) -> pl.DataFrame:
+        """Return the per-unit table (built on demand: most runs never write it)."""
+        return _units_table(self.journeys, self.spec, self.unit_name)
 
 
 _EXCLUDE_RANGE = re.compile(r"^(?P<event>.+):(?P<a>\d+)-(?P<b>\d+)$")
@@ -258,7 +279,13 @@ def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
     spec = funnel_spec(options, model, time_range, unit)
     events = sources.read(paths, column_map)
     _check_columns(events, spec)
-    units = collect_checked(events, lambda: journeys(events.clean(), spec))
+    # Reading the Parquet footers for the row count happens inside the read-error boundary.
+    units = collect_checked(
+        events,
+        lambda collect: journeys(
+            events.clean(), spec, collect, passes=memory.passes_for(events.estimated_rows())
+        ),
+    )
     settings: dict[str, Any] = {
         "order": spec.order,
         "window_seconds": spec.window_s,
@@ -284,7 +311,7 @@ def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
         excluded_units=report.excluded_units,
         source={"files": events.files},
     )
-    return FunnelRun(report, _units_table(units, spec, column_map.user), events.warnings)
+    return FunnelRun(report, units, spec, column_map.user, events.warnings)
 
 
 def _units_table(units: pl.DataFrame, spec: FunnelSpec, unit_name: str) -> pl.DataFrame:

@@ -59,7 +59,6 @@ def load_marked(text: str) -> Marked:
     return out
 
 
-
 def _pos(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 

@@ -73,7 +73,11 @@ def _numeric(col: pl.Expr, value: Any) -> pl.Expr:
     # A number compares with the column as a number: a CSV column that is empty in one file is
     # read as text, and "12" in a text column should still equal 12.
     values = value if isinstance(value, list) else [value]
-    if values and all(_is_number(v) or v is None for v in values) and any(_is_number(v) for v in values):
+    if (
+        values
+        and all(_is_number(v) or v is None for v in values)
+        and any(_is_number(v) for v in values)
+    ):
         return col.cast(pl.Float64, strict=False)
     return col
 

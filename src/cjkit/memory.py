@@ -1,0 +1,37 @@
+"""How much of the machine's memory a run may use, and how many passes over the units that means.
+
+The funnel engine holds one pass's step events in memory at a time (sorted, with positions and
+flags): about 44 bytes per event at peak, measured on 100M events (benchmarks/RESULTS.md). A pass
+is planned at 100 bytes per event, twice that, so other processes and allocator slack fit too.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+BYTES_PER_EVENT = 100
+MIN_EVENTS_PER_PASS = 10_000_000
+FALLBACK_BYTES = 8 * 1024**3  # when the platform does not say
+
+
+def available_bytes() -> int:
+    """Return the memory available to new allocations (Linux ``MemAvailable``), in bytes."""
+    meminfo = Path("/proc/meminfo")
+    try:
+        for line in meminfo.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return FALLBACK_BYTES
+
+
+def passes_for(events: int, available: int | None = None) -> int:
+    """Return how many passes over disjoint sets of units keep ``events`` within memory."""
+    budget = (available_bytes() if available is None else available) // BYTES_PER_EVENT
+    return max(1, math.ceil(events / max(budget, MIN_EVENTS_PER_PASS)))

@@ -1,0 +1,85 @@
+"""The funnel engine's fast paths give the same journeys as its general ones.
+
+``cjkit.engine.journeys`` groups units by a 64-bit hash and packs time and tie-break into one
+integer key; it falls back to sorting by the unit itself when two units share a hash, and to a
+multi-column sort when the key does not fit. Big inputs are split into passes over disjoint sets
+of units. Each path is forced here on random logs (the differential test's generators) and must
+give exactly the journeys of the default path, which the differential test holds to the
+reference state machine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_funnel_differential import MODES, _frame, _mode_id, logs, specs
+
+from cjkit import memory
+from cjkit.engine import journeys as engine
+from cjkit.engine.journeys import FunnelSpec, Step, journeys
+from cjkit.engine.matchers import parse_cli_step
+
+EXAMPLES = 30
+
+
+def _table(rows: list[dict[str, Any]], spec: FunnelSpec, passes: int = 1) -> pl.DataFrame:
+    return journeys(_frame(rows), spec, passes=passes).collect().sort("unit")
+
+
+def _one_hash(original: Any) -> Any:
+    """Return a ``_scan`` that gives every unit the same hash: every unit collides."""
+
+    def scan(events: pl.LazyFrame, spec: FunnelSpec) -> Any:
+        frame, m_cols, x_cols = original(events, spec)
+        return frame.with_columns(pl.lit(7, pl.UInt64).alias(engine._HASH)), m_cols, x_cols
+
+    return scan
+
+
+@pytest.mark.parametrize("exclusions", [False, True], ids=["plain", "exclusions"])
+@pytest.mark.parametrize("mode", MODES, ids=_mode_id)
+def test_fallback_paths_agree_with_the_fast_path(
+    mode: tuple[str, str, bool, bool], exclusions: bool
+) -> None:
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(rows=logs(), spec=specs(mode, exclusions=exclusions), passes=st.integers(2, 4))
+    def run(rows: list[dict[str, Any]], spec: FunnelSpec, passes: int) -> None:
+        want = _table(rows, spec)
+        assert _table(rows, spec, passes=passes).equals(want)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(engine, "_scan", _one_hash(engine._scan))
+            assert _table(rows, spec).equals(want)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(engine, "_KEY_BITS", 0)
+            assert _table(rows, spec).equals(want)
+
+    run()
+
+
+def test_a_shared_hash_is_detected_and_units_stay_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two users whose events interleave in time, with one hash: still two journeys."""
+    rows = [
+        {"user_id": "u1", "event": "a", "timestamp": 1, "k": None, "g": None},
+        {"user_id": "u2", "event": "a", "timestamp": 2, "k": None, "g": None},
+        {"user_id": "u1", "event": "b", "timestamp": 3, "k": None, "g": None},
+        {"user_id": "u2", "event": "c", "timestamp": 4, "k": None, "g": None},
+    ]
+    frame = pl.DataFrame(rows).with_columns(pl.from_epoch("timestamp").dt.replace_time_zone("UTC"))
+    spec = FunnelSpec(steps=tuple(Step(e, tuple(parse_cli_step(e))) for e in ("a", "b")))
+    monkeypatch.setattr(engine, "_scan", _one_hash(engine._scan))
+    table = journeys(frame.lazy(), spec).collect().sort("unit")
+    assert table["unit"].to_list() == ["u1", "u2"]
+    assert table["level"].to_list() == [2, 1]
+
+
+def test_passes_follow_the_memory_budget() -> None:
+    gib = 1024**3
+    assert memory.passes_for(100_000_000, available=22 * gib) == 1
+    assert memory.passes_for(1_000_000_000, available=22 * gib) == 5
+    # A small machine still reads at least ten million events per pass.
+    assert memory.passes_for(25_000_000, available=0) == 3
+    assert memory.available_bytes() > 0
