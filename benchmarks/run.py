@@ -1,7 +1,7 @@
 """cjkit's benchmark runner: whole processes, interleaved, medians, peak RSS, agreement checks.
 
     python benchmarks/run.py [--sizes 1M,10M] [--runs 3] [--tasks cjkit-funnel,duckdb-funnel,…]
-                             [--formats parquet,csv] [--out benchmarks/RESULTS.md]
+                             [--formats parquet,csv] [--csv-sizes 10M] [--out benchmarks/RESULTS.md]
     python benchmarks/run.py --smoke        # CI: 1M events, 1 run, exit 1 on disagreement
 
 Every task is a separate process (``python …`` or the ``cjkit`` CLI), so imports and start-up
@@ -675,6 +675,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3, help="timed runs per task (median reported)")
     ap.add_argument("--tasks", default=",".join(TASKS), help="comma-separated task names")
     ap.add_argument("--formats", default="parquet", help="parquet, csv or parquet,csv")
+    ap.add_argument(
+        "--csv-sizes",
+        default="",
+        help="also run on CSV at these sizes only (e.g. 10M: a 100M CSV is 5.5 GB)",
+    )
     ap.add_argument("--data-dir", type=Path, default=HERE / "data")
     ap.add_argument(
         "--out",
@@ -704,6 +709,12 @@ def main(argv: list[str] | None = None) -> int:
     formats = parse_list(args.formats)
     if any(f not in ("parquet", "csv") for f in formats):
         ap.error("--formats takes parquet and/or csv")
+    csv_sizes = {generate.parse_count(s) for s in parse_list(args.csv_sizes)}
+    sizes += [n for n in sorted(csv_sizes) if n not in sizes]
+
+    def formats_of(n: int) -> list[str]:
+        return formats + (["csv"] if n in csv_sizes and "csv" not in formats else [])
+
     out_path = args.out or (
         args.data_dir / "RESULTS-smoke.md" if args.smoke else HERE / "RESULTS.md"
     )
@@ -722,7 +733,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         label = generate.count_label(n)
         say(f"data: events_{label} …")
-        data_meta[label] = generate.ensure(n, data_dir, csv="csv" in formats, quiet=False)
+        data_meta[label] = generate.ensure(n, data_dir, csv="csv" in formats_of(n), quiet=False)
 
     # 2. SQL self-check against the Python references (fast; on the smallest data)
     selfcheck: tuple[bool, str] | None = None
@@ -737,8 +748,9 @@ def main(argv: list[str] | None = None) -> int:
 
     # 3. warm-up: one untimed pass on a tiny file (bytecode caches, imports)
     if not args.no_warmup and not args.smoke:
-        tiny = generate.ensure(20_000, data_dir, csv="csv" in formats, quiet=True)
-        for fmt in formats:
+        all_formats = sorted({f for n in sizes for f in formats_of(n)})
+        tiny = generate.ensure(20_000, data_dir, csv="csv" in all_formats, quiet=True)
+        for fmt in all_formats:
             f = data_dir / str(tiny[fmt])
             for task in tasks:
                 run_once(task_argv(task, f, cjkit), env, 300)
@@ -749,7 +761,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         label = generate.count_label(n)
         meta = data_meta[label]
-        for fmt in formats:
+        for fmt in formats_of(n):
             data = data_dir / str(meta[fmt])
             warm_cache(data)
             res = {t: TaskResult(t, label, fmt, task_argv(t, data, cjkit)) for t in tasks}
