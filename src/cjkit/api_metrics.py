@@ -216,6 +216,7 @@ def _run(
         tz=column_map.tz,
         period=period,
         week_start=model.settings.week_start,
+        first_flag=stages[0].flag,
     )
     plan = stage_metrics.MetricsPlan(model, stages, fspec, ctx, segments)
     _require(events, plan, "--by" if options.by else "segments")

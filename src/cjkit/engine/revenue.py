@@ -69,14 +69,16 @@ def _orders(plan: StagePlan) -> pl.Expr:
     return with_id + (is_order & oid.is_null()).sum().cast(pl.Int64)
 
 
-def money_query(events: pl.LazyFrame, plan: StagePlan) -> pl.LazyFrame:
+def money_query(events: pl.LazyFrame, plan: StagePlan, acquired: pl.LazyFrame) -> pl.LazyFrame:
     """Return one row per (unit, currency): revenue, orders and revenue since acquisition.
 
-    ``events`` carries the per-event ``__in`` (in range) and ``__acq`` (acquisition) columns.
+    ``events`` carries the per-event ``__in`` (in range) column; ``acquired`` has each unit's
+    acquisition time ``__acq``.
     """
     amount = _amount(plan)
     return (
         events.filter(pl.col(plan.flag) & pl.col(IN))
+        .join(acquired, on=UNIT, how="left")
         .with_columns(_currency(plan))
         .group_by(UNIT, CUR)
         .agg(
@@ -87,7 +89,9 @@ def money_query(events: pl.LazyFrame, plan: StagePlan) -> pl.LazyFrame:
     )
 
 
-def ltv_query(events: pl.LazyFrame, plan: StagePlan, ctx: Context) -> pl.LazyFrame:
+def ltv_query(
+    events: pl.LazyFrame, plan: StagePlan, ctx: Context, acquired: pl.LazyFrame
+) -> pl.LazyFrame:
     """Return revenue per (currency, acquisition period c, periods since acquisition k).
 
     Only acquired units (acquisition in the range) and their events from acquisition on count.
@@ -96,7 +100,9 @@ def ltv_query(events: pl.LazyFrame, plan: StagePlan, ctx: Context) -> pl.LazyFra
     c = per.period_index(acq, ctx.period, ctx.tz, ctx.week_start)
     p = per.period_index(pl.col(TIME), ctx.period, ctx.tz, ctx.week_start)
     return (
-        events.filter(pl.col(plan.flag) & pl.col(IN) & (pl.col(TIME) >= acq) & ctx.in_range(acq))
+        events.filter(pl.col(plan.flag) & pl.col(IN))
+        .join(acquired, on=UNIT, how="inner")
+        .filter((pl.col(TIME) >= acq) & ctx.in_range(acq))
         .with_columns(_currency(plan), c.alias("c"), (p - c).alias("k"))
         .group_by(CUR, "c", "k")
         .agg(_amount(plan).sum().alias("revenue"))

@@ -93,6 +93,11 @@ class Context:
     tz: str
     period: Period
     week_start: WeekStart
+    first_flag: str  # the column flagging the first stage's events
+
+    def acquisition(self) -> pl.Expr:
+        """Return (in a group_by unit) the unit's acquisition: its first first-stage event."""
+        return pl.when(pl.col(self.first_flag)).then(pl.col(TIME)).min()
 
     def in_range(self, ts: pl.Expr) -> pl.Expr:
         """Return whether ``ts`` falls in the inclusive range (open ends always match)."""

@@ -227,7 +227,6 @@ def _segment(prop: str, first_stage: str) -> pl.Expr:
 
 _UNIT_EXPRS = {
     "acquisition": acquisition.unit_exprs,
-    "activation": activation.unit_exprs,
     "referral": referral.unit_exprs,
     "satisfaction": satisfaction.unit_exprs,
 }
@@ -313,13 +312,13 @@ def queries(frame: pl.LazyFrame, plan: MetricsPlan) -> dict[str, pl.LazyFrame]:
     ctx = plan.ctx
     first = plan.stages[0].flag
     # The per-unit, money and LTV queries all read this table: cache() computes it once.
-    events = frame.with_columns(
-        ctx.in_range(pl.col(TIME)).alias(IN),
-        pl.col(TIME).filter(pl.col(first)).min().over(UNIT).alias(ACQ),
-    ).cache()
+    # The acquisition time is a per-unit aggregate here and is joined onto the few revenue
+    # events that need it: a window over every event (``over(unit)``) cost more than all the
+    # rest of the per-unit table.
+    events = frame.with_columns(ctx.in_range(pl.col(TIME)).alias(IN)).cache()
     aggs: list[pl.Expr] = [
         (pl.col(first) & pl.col(IN)).any().alias(POP),
-        pl.col(ACQ).first().alias(ACQ),
+        ctx.acquisition().alias(ACQ),
         *[_segment(prop, first).alias(plan.seg(i)) for i, prop in enumerate(plan.segments)],
     ]
     derived: list[pl.Expr] = [
@@ -332,14 +331,18 @@ def queries(frame: pl.LazyFrame, plan: MetricsPlan) -> dict[str, pl.LazyFrame]:
             aggs.extend(_UNIT_EXPRS[s.kind](s, ctx))
         if s.kind == "acquisition":
             derived.extend(acquisition.unit_columns(s, ctx))
-    units = events.group_by(UNIT).agg(aggs).with_columns(derived)
+    per_unit = events.group_by(UNIT).agg(aggs).cache()
+    acquired = per_unit.select(UNIT, ACQ)
+    for s in plan.of_kind("activation"):
+        per_unit = per_unit.join(activation.unit_query(events, s, acquired), on=UNIT, how="left")
+    units = per_unit.with_columns(derived)
     out: dict[str, pl.LazyFrame] = {
         "journeys": journeys(frame, plan.funnel),
         "units": units,
     }
     for s in plan.of_kind("revenue"):
-        out[f"money:{s.id}"] = revenue.money_query(events, s)
-        out[f"ltv:{s.id}"] = revenue.ltv_query(events, s, ctx)
+        out[f"money:{s.id}"] = revenue.money_query(events, s, acquired)
+        out[f"ltv:{s.id}"] = revenue.ltv_query(events, s, ctx, acquired)
     for s in plan.of_kind("retention"):
         spec = retention_spec(plan, s)
         parts = retention_engine.retention_query(frame, spec)
