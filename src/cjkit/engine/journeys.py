@@ -26,8 +26,13 @@ a per-unit state machine and the differential tests hold this module to it. In s
   goes at most one step further. Exclusion events at the moment of a step event are ignored.
 * The unit keeps its furthest attempt: a clean one first, then the first to reach that level.
 
-Everything is expressions and joins on a LazyFrame: no Python loop over rows or units (the
-loops below run over steps and exclusions only).
+Everything is expressions, sorts and joins: no Python loop over rows or units (the loops below
+run over steps, exclusions and passes only).
+
+How it stays fast (``benchmarks/README.md`` has the profile): the step events are sorted once, on
+integers (a packed time and tie-break key, then a 64-bit hash of the unit, with an exact
+fallback when two units share a hash); positions in that order replace unit and time in the
+chains, which carry an integer unit ordinal; ordered funnels merge starts before the first join.
 """
 
 from __future__ import annotations
