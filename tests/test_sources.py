@@ -21,8 +21,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from cjkit import api
+from cjkit import api, sources
 from cjkit.cli import app
+from cjkit.errors import InputError
 
 STEPS = ("visit", "signup", "purchase")
 BASE = datetime(2025, 1, 1, 10, tzinfo=UTC)
@@ -269,3 +270,56 @@ def test_column_flags_rename_the_inputs(tmp_path: Path, expected: tuple[Any, Any
     doc["settings"].pop("timezone")
     assert doc == expected[0]
     assert run.units.columns[0] == "customer"
+
+
+@pytest.mark.parametrize("zone", ["Z", ""], ids=["utc", "naive"])
+def test_other_iso_shapes_after_the_sample_still_read(tmp_path: Path, zone: str) -> None:
+    """The sample's shape is parsed directly; later rows in another ISO shape take the
+    general path instead of failing (fractions, a space, padding, an offset)."""
+    n = 2_500  # more than the 2,000 sampled values
+    common = [f"2025-01-01T10:{i // 60 % 60:02d}:{i % 60:02d}{zone}" for i in range(n)]
+    odd = ["2025-01-02T10:00:00.250", " 2025-01-02 10:00:01", "2025-01-02T10:00:02"]
+    odd = [v + zone for v in odd]
+    if zone:
+        odd.append("2025-01-02T17:00:03+07:00")
+    times = common + odd
+    rows = pl.DataFrame(
+        {
+            "user_id": list(range(len(times))),
+            "event": ["visit"] * len(times),
+            "timestamp": times,
+        }
+    )
+    path = tmp_path / "shapes.csv"
+    rows.write_csv(path)
+    read = sources.read([str(path)])
+    got = read.clean().select("timestamp").collect()["timestamp"]
+    assert got.null_count() == 0
+    tail = [t.replace(tzinfo=None) for t in got.tail(len(odd)).to_list()]
+    assert tail == [
+        datetime(2025, 1, 2, 10, 0, 0, 250_000),
+        datetime(2025, 1, 2, 10, 0, 1),
+        datetime(2025, 1, 2, 10, 0, 2),
+        *([datetime(2025, 1, 2, 10, 0, 3)] if zone else []),
+    ]
+    assert sources.quality(read).collect().row(0, named=True)["bad_time"] == 0
+
+
+def test_a_blank_time_is_missing_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    good = [f"2025-01-01T10:00:{i % 60:02d}Z" for i in range(2_100)]
+    rows = pl.DataFrame(
+        {
+            "user_id": list(range(2_103)),
+            "event": ["visit"] * 2_103,
+            "timestamp": [*good, "   ", "2025-13-01T00:00:00Z", None],
+        }
+    )
+    path = tmp_path / "holes.csv"
+    rows.write_csv(path)
+    read = sources.read([str(path)])
+    quality = sources.quality(read).collect().row(0, named=True)
+    assert quality["null_time"] == 2
+    assert quality["bad_time"] == 1
+    assert quality["first_bad"] == "2025-13-01T00:00:00Z"
+    with pytest.raises(InputError, match=r"row 2,102: can't read '2025-13-01T00:00:00Z'"):
+        sources.raise_for_quality(read, quality)

@@ -1,8 +1,9 @@
 """How much of the machine's memory a run may use, and how many passes over the units that means.
 
 The funnel engine holds one pass's step events in memory at a time (sorted, with positions and
-flags): about 44 bytes per event at peak, measured on 100M events (benchmarks/RESULTS.md). A pass
-is planned at 100 bytes per event, twice that, so other processes and allocator slack fit too.
+flags): the whole process peaked at about 50 bytes per input event on 100M events
+(``benchmarks/RESULTS.md``). A pass is planned at 100 bytes per event, twice that, so other
+processes and allocator slack fit too.
 """
 
 from __future__ import annotations
