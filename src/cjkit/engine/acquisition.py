@@ -52,27 +52,24 @@ class Spend:
 
 def unit_exprs(plan: StagePlan, ctx: Context) -> list[pl.Expr]:
     """Return the per-unit aggregations: the first event of the stage and its channel."""
-    del ctx
     flag = pl.col(plan.flag)
-    first = pl.col(TIME).filter(flag).min()
-    exprs = [first.alias(plan.col("first"))]
+    exprs = [pl.when(flag).then(pl.col(TIME)).min().alias(plan.col("first"))]
     if plan.channel:
-        on_first = flag & (pl.col(TIME) == first)
-        exprs.append(
-            pl.col(plan.channel)
-            .filter(on_first)
-            .cast(pl.String)
-            .sort(nulls_last=True)
-            .first()
-            .alias(plan.col("channel"))
-        )
+        # The smallest channel among the stage's events at its first time (nulls last).
+        exprs.append(ctx.earliest_value(plan.channel, flag).alias(plan.col("channel")))
     return exprs
 
 
 def unit_columns(plan: StagePlan, ctx: Context) -> list[pl.Expr]:
     """Return the columns derived after the per-unit aggregation: ``new`` and its period."""
     first = pl.col(plan.col("first"))
+    channel = (
+        [ctx.decode_value(plan.col("channel"), plan.channel).alias(plan.col("channel"))]
+        if plan.channel
+        else []
+    )
     return [
+        *channel,
         (pl.col(POP) & first.is_not_null() & ctx.in_range(first))
         .fill_null(value=False)
         .alias(plan.col("new")),

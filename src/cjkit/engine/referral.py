@@ -27,7 +27,6 @@ from cjkit.engine.stage_base import (
     ACQUIRED,
     ALL,
     IN,
-    TIME,
     UNIT,
     Context,
     KindResult,
@@ -40,12 +39,19 @@ from cjkit.engine.stats import ci_dict, ratio
 
 def unit_exprs(plan: StagePlan, ctx: Context) -> list[pl.Expr]:
     """Return the per-unit aggregations: invites in the range, and whether the unit was referred."""
-    del ctx
     exprs = [(pl.col(plan.flag) & pl.col(IN)).sum().cast(pl.Int64).alias(plan.col("invites"))]
     if plan.referrer:
-        value = pl.col(plan.referrer).cast(pl.String).sort_by(pl.col(TIME)).drop_nulls().first()
+        # The referrer on the unit's earliest event that names one (equal times: the smallest).
+        value = ctx.earliest_value(plan.referrer, pl.col(plan.referrer).is_not_null())
         exprs.append(value.alias(plan.col("referrer")))
     return exprs
+
+
+def unit_columns(plan: StagePlan, ctx: Context) -> list[pl.Expr]:
+    """Return the columns derived after the per-unit aggregation: the referrer's value."""
+    if not plan.referrer:
+        return []
+    return [ctx.decode_value(plan.col("referrer"), plan.referrer).alias(plan.col("referrer"))]
 
 
 def _credited(units: pl.DataFrame, plan: StagePlan, key: str) -> pl.DataFrame:

@@ -303,13 +303,33 @@ def _group_churn(
     )
 
 
+def _with_values(plan: MetricsPlan, frame: pl.LazyFrame) -> Context:
+    """Return the plan's context with the sorted text values of the columns the kinds read
+    with ``earliest_value`` (the acquisition channel, the referrer); ``frame`` is in memory."""
+    columns = [
+        c
+        for s in plan.stages
+        for c in ((s.channel,) if s.kind == "acquisition" else ())
+        + ((s.referrer,) if s.kind == "referral" else ())
+        if c
+    ]
+    if not columns:
+        return plan.ctx
+    found = frame.select(
+        pl.col(c).cast(pl.String).drop_nulls().unique().sort().implode()
+        for c in dict.fromkeys(columns)
+    ).collect()
+    values = {c: tuple(found[c][0].to_list()) for c in found.columns}
+    return replace(plan.ctx, values=values)
+
+
 def queries(frame: pl.LazyFrame, plan: MetricsPlan) -> dict[str, pl.LazyFrame]:
     """Return every lazy query of the report, keyed by name, to collect together.
 
     ``frame`` is :func:`narrow`'s result (materialized, so the file is scanned once). Note that
     :func:`cjkit.engine.journeys.journeys` materializes its sorted base when called.
     """
-    ctx = plan.ctx
+    ctx = _with_values(plan, frame)
     first = plan.stages[0].flag
     # The per-unit, money and LTV queries all read this table: cache() computes it once.
     # The acquisition time is a per-unit aggregate here and is joined onto the few revenue
@@ -331,6 +351,8 @@ def queries(frame: pl.LazyFrame, plan: MetricsPlan) -> dict[str, pl.LazyFrame]:
             aggs.extend(_UNIT_EXPRS[s.kind](s, ctx))
         if s.kind == "acquisition":
             derived.extend(acquisition.unit_columns(s, ctx))
+        if s.kind == "referral":
+            derived.extend(referral.unit_columns(s, ctx))
     per_unit = events.group_by(UNIT).agg(aggs).cache()
     acquired = per_unit.select(UNIT, ACQ)
     for s in plan.of_kind("activation"):
