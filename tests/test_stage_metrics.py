@@ -618,3 +618,45 @@ def test_revenue_metrics_match_duckdb(tmp_path: Path, seed: int) -> None:
         assert rev["arppu"][currency] == pytest.approx(revenue / paying if paying else None)
         assert rev["aov"][currency] == pytest.approx(revenue / orders if orders else None)
         assert rev["ltv"][currency] == pytest.approx(ltv_revenue / population)
+
+
+TIES = """\
+user_id,event,timestamp,channel,referrer_id,amount,currency,order_id,score
+u1,visit,2025-01-06T10:00:00Z,paid,,,,,
+u1,visit,2025-01-06T10:00:00Z,email,,,,,
+u1,visit,2025-01-07T10:00:00Z,affiliate,,,,,
+u1,invite,2025-01-07T11:00:00Z,,,,,,
+u2,visit,2025-01-06T10:00:00Z,,,,,,
+u2,visit,2025-01-06T10:00:00Z,social,,,,,
+u2,signup,2025-01-06T10:05:00Z,,u9,,,,
+u2,signup,2025-01-06T10:05:00Z,,u1,,,,
+u2,signup,2025-01-06T09:00:00Z,,,,,,
+u3,visit,2025-01-08T10:00:00Z,,,,,,
+u3,purchase,2025-01-09T10:00:00Z,,,10,USD,o1,
+u3,survey,2025-01-09T11:00:00Z,,,,,,7
+"""
+
+
+@pytest.mark.parametrize("reverse", [False, True], ids=["file-order", "reversed"])
+def test_earliest_channel_and_referrer_break_ties_by_value(
+    tmp_path: Path, reverse: bool
+) -> None:
+    """Equal first moments go to the smallest value (nulls last), in any row order."""
+    header, *rows = TIES.splitlines()
+    (tmp_path / "events.csv").write_text(
+        "\n".join([header, *(reversed(rows) if reverse else rows)]) + "\n", encoding="utf-8"
+    )
+    (tmp_path / "map.yaml").write_text(MAP, encoding="utf-8")
+    report = run(tmp_path, by=("channel",))
+    acq = report.stage("acq")
+    assert acq is not None
+    # u1: paid and email at its first visit → email; u2: null and social → social; u3: null.
+    by_channel = {r["channel"]: r["new_units"] for r in acq.tables["by_channel"]}
+    assert by_channel == {"email": 1, "social": 1, None: 1}
+    # u2's earliest signups naming a referrer (10:05) name u9 and u1 → u1, so the referred
+    # sign-up counts in u1's group (email), not in u2's own (social).
+    (b,) = report.breakdowns
+    groups = {g.value: g for g in b.groups}
+    ref_index = [st.id for st in report.stages].index("ref")
+    assert groups["email"].stages[ref_index].metrics["referred_signups"] == 1
+    assert groups["social"].stages[ref_index].metrics["referred_signups"] == 0
