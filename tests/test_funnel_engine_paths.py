@@ -82,4 +82,7 @@ def test_passes_follow_the_memory_budget() -> None:
     assert memory.passes_for(1_000_000_000, available=22 * gib) == 5
     # A small machine still reads at least ten million events per pass.
     assert memory.passes_for(25_000_000, available=0) == 3
+    # Retention holds less per event: 1B events fit in two passes.
+    budget = memory.RETENTION_BYTES_PER_EVENT
+    assert memory.passes_for(1_000_000_000, available=22 * gib, bytes_per_event=budget) == 2
     assert memory.available_bytes() > 0

@@ -17,8 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
-from cjkit import sources
-from cjkit.api import ReadOptions, collect_checked
+import polars as pl
+
+from cjkit import memory, sources
+from cjkit.api import ReadOptions, collect_checked, read_errors
 from cjkit.engine import lifecycle as lifecycle_engine
 from cjkit.engine import periods as per
 from cjkit.engine import retention as retention_engine
@@ -128,8 +130,7 @@ def retention(paths: Sequence[str], options: RetentionOptions) -> RetentionRepor
     _require(events, spec.start, "--start-event")
     _require(events, spec.returns, "--return-event")
     events.require(list(spec.by), "--by")
-    parts = retention_engine.retention_query(events.clean(), spec)
-    frames = retention_engine.unpack(collect_checked(events, retention_engine.pack(parts)))
+    frames = _retention_frames(events, spec)
     settings: dict[str, Any] = {
         "start_event": _label(spec.start, options.start_event),
         "return_event": _label(spec.returns, options.return_event),
@@ -145,6 +146,29 @@ def retention(paths: Sequence[str], options: RetentionOptions) -> RetentionRepor
     return replace(
         report, source={"files": events.files}, warnings=[*events.warnings, *report.warnings]
     )
+
+
+def _retention_frames(
+    events: sources.Events, spec: retention_engine.RetentionSpec
+) -> dict[str, pl.DataFrame]:
+    """Return the collected parts of the retention query, in passes over disjoint sets of units
+    when the input is too big for memory in one (the counts of the passes add up)."""
+    with read_errors(events):
+        passes = memory.passes_for(
+            events.estimated_rows(), bytes_per_event=memory.RETENTION_BYTES_PER_EVENT
+        )
+    clean = events.clean()
+    collected = []
+    for i in range(passes):
+        part = clean if passes == 1 else clean.filter(pl.col(spec.unit).hash(seed=0) % passes == i)
+        query = retention_engine.pack(retention_engine.retention_query(part, spec))
+        if i == 0:
+            packed = collect_checked(events, query)  # with the data-quality check, once
+        else:
+            with read_errors(events):
+                packed = query.collect()
+        collected.append(retention_engine.unpack(packed))
+    return retention_engine.combine(collected)
 
 
 def activity_spec(

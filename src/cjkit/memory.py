@@ -3,7 +3,8 @@
 The funnel engine holds one pass's step events in memory at a time (sorted, with positions and
 flags): the whole process peaked at about 50 bytes per input event on 100M events
 (``benchmarks/RESULTS.md``). A pass is planned at 100 bytes per event, twice that, so other
-processes and allocator slack fit too.
+processes and allocator slack fit too. Retention holds one row per (unit, period) instead, and
+peaked at about 17 bytes per event on 1B events in one pass: it is planned at 40.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 from pathlib import Path
 
 BYTES_PER_EVENT = 100
+RETENTION_BYTES_PER_EVENT = 40
 MIN_EVENTS_PER_PASS = 10_000_000
 FALLBACK_BYTES = 8 * 1024**3  # when the platform does not say
 
@@ -32,7 +34,9 @@ def available_bytes() -> int:
         return FALLBACK_BYTES
 
 
-def passes_for(events: int, available: int | None = None) -> int:
+def passes_for(
+    events: int, available: int | None = None, bytes_per_event: int = BYTES_PER_EVENT
+) -> int:
     """Return how many passes over disjoint sets of units keep ``events`` within memory."""
-    budget = (available_bytes() if available is None else available) // BYTES_PER_EVENT
+    budget = (available_bytes() if available is None else available) // bytes_per_event
     return max(1, math.ceil(events / max(budget, MIN_EVENTS_PER_PASS)))

@@ -400,6 +400,38 @@ def retention_query(events: pl.LazyFrame, spec: RetentionSpec) -> dict[str, pl.L
     }
 
 
+def combine(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
+    """Return the collected parts of disjoint sets of units as one report's parts.
+
+    Every count adds up across sets of units (a unit's whole history is in one set); the
+    ranges widen to cover them all, and churn gets a row for every period of the widened range.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    bounds = pl.concat([p["bounds"] for p in parts]).select(
+        pl.col("lo").min(),
+        pl.col("hi").max(),
+        pl.col("end").max(),
+        pl.col("plo").min(),
+        pl.col("observed_until").max(),
+        pl.col("start_rows").sum(),
+        pl.col("return_rows").sum(),
+    )
+    cells = pl.concat([p["cells"] for p in parts])
+    keys = [c for c in ("c", BY) if c in cells.columns]
+    cells = cells.group_by(keys).agg(pl.exclude(keys).sum())
+    churn = pl.concat([p["churn"] for p in parts]).group_by("p").agg(pl.exclude("p").sum())
+    counts = [c for c in churn.columns if c != "p"]
+    churn = (
+        _range(bounds.lazy(), "plo", "hi")
+        .collect()
+        .join(churn, on="p", how="left")
+        .with_columns(pl.col(counts).fill_null(0))
+        .sort("p")
+    )
+    return {"bounds": bounds, "cells": cells, "churn": churn}
+
+
 def pack(parts: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
     """Return one single-row LazyFrame holding every part as a list of structs."""
     return pl.concat(
