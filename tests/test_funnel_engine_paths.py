@@ -86,3 +86,30 @@ def test_passes_follow_the_memory_budget() -> None:
     budget = memory.RETENTION_BYTES_PER_EVENT
     assert memory.passes_for(1_000_000_000, available=22 * gib, bytes_per_event=budget) == 2
     assert memory.available_bytes() > 0
+
+
+def test_memory_limit_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert memory.parse_size("8G") == 8 * 1024**3
+    assert memory.parse_size("512m") == 512 * 1024**2
+    assert memory.parse_size("1.5GiB") == int(1.5 * 1024**3)
+    monkeypatch.setenv("CJKIT_MEMORY_LIMIT", "2G")
+    assert memory.available_bytes() == 2 * 1024**3
+    # 2 GiB at 100 bytes an event: 21M events a pass, so 100M events take 5 passes.
+    assert memory.passes_for(100_000_000) == 5
+
+
+def test_a_bad_memory_limit_is_a_one_line_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from typer.testing import CliRunner
+
+    from cjkit.cli import app
+
+    path = tmp_path / "e.csv"
+    path.write_text("user_id,event,timestamp\n1,a,2025-01-01T00:00:00Z\n", encoding="utf-8")
+    monkeypatch.setenv("CJKIT_MEMORY_LIMIT", "lots")
+    result = CliRunner().invoke(app, ["funnel", str(path), "-s", "a", "-s", "b"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "Error: CJKIT_MEMORY_LIMIT: expected a size such as 8G, 512M or 16GiB, got 'lots'"
+    )

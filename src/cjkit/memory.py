@@ -5,22 +5,48 @@ flags): the whole process peaked at about 50 bytes per input event on 100M event
 (``benchmarks/RESULTS.md``). A pass is planned at 100 bytes per event, twice that, so other
 processes and allocator slack fit too. Retention holds one row per (unit, period) instead, and
 peaked at about 17 bytes per event on 1B events in one pass: it is planned at 40.
+
+``CJKIT_MEMORY_LIMIT`` (``8G``, ``512M``, ``16GiB``) caps the memory a run plans for, on a
+machine shared with other jobs.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import re
 from pathlib import Path
+
+from cjkit.errors import UsageError
 
 BYTES_PER_EVENT = 100
 RETENTION_BYTES_PER_EVENT = 40
 MIN_EVENTS_PER_PASS = 10_000_000
 FALLBACK_BYTES = 8 * 1024**3  # when the platform does not say
+LIMIT_VARIABLE = "CJKIT_MEMORY_LIMIT"
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str) -> int:
+    """Return the bytes of a size such as ``8G``, ``512M`` or ``16GiB``; raise UsageError."""
+    match = _SIZE.match(text)
+    if not match:
+        raise UsageError(
+            f"{LIMIT_VARIABLE}: expected a size such as 8G, 512M or 16GiB, got {text!r}"
+        )
+    scale = 1024 ** "BKMGT".index((match[2] or "B").upper())
+    return int(float(match[1]) * scale)
 
 
 def available_bytes() -> int:
-    """Return the memory available to new allocations (Linux ``MemAvailable``), in bytes."""
+    """Return the memory a run may plan for: the memory available to new allocations (Linux
+    ``MemAvailable``), capped by ``CJKIT_MEMORY_LIMIT`` when it is set."""
+    limit = os.environ.get(LIMIT_VARIABLE)
+    free = _free_bytes()
+    return min(free, parse_size(limit)) if limit else free
+
+
+def _free_bytes() -> int:
     meminfo = Path("/proc/meminfo")
     try:
         for line in meminfo.read_text().splitlines():

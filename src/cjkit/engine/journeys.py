@@ -184,9 +184,8 @@ def _sequence(frame: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     share a hash (about one chance in a million at 5M units) are detected, and then the events
     are sorted by the unit itself.
     """
-    frame = (
-        frame.rechunk()
-    )  # the streaming engine returns many chunks; sorts gather faster from one
+    # The streaming engine returns many chunks; sorts gather faster from one.
+    frame = frame.rechunk()
     by_cols = [c for c in spec.by if c != spec.unit]
     n, n_x = spec.n, len(spec.exclusions)
     tie_bits = _tie_bits(spec)
