@@ -131,8 +131,10 @@ def _unit_periods(
 ) -> pl.LazyFrame:
     """Return one row per (unit, period) with any event.
 
-    Columns: ``s``/``r`` (a start/return event happened), ``n`` (return events), ``tmax``
-    (last time) and, with a breakdown, ``code`` (the values on the first start event).
+    Columns: ``s``/``r`` (a start/return event happened) and, with a breakdown, ``code`` (the
+    values on the first start event). Event counts and the last time are per period only
+    (:func:`_period_totals`): aggregating them per (unit, period) made this group_by a third
+    slower and a seventh bigger.
     """
     frame = _window(events, spec)
     is_start, is_return = _is(spec.start), _is(spec.returns)
@@ -145,22 +147,37 @@ def _unit_periods(
     any_start, any_return = spec.start is None, spec.returns is None
     frame = frame.select(
         pl.col(spec.unit).alias(UNIT),
-        pl.col(TIME),
-        per.period_index(pl.col(TIME), spec.period, spec.tz, spec.week_start).alias("p"),
+        *([pl.col(TIME), pl.col("code")] if codes is not None else []),
+        _period(spec),
         *([] if any_start else [is_start.alias("s")]),
         *([] if any_return else [is_return.alias("r")]),
-        *([pl.col("code")] if codes is not None else []),
     )
-    n = pl.len() if any_return else pl.col("r").sum()
-    aggs = [n.cast(pl.Int64).alias("n"), pl.col(TIME).max().alias("tmax")]
+    aggs = []
     if not any_start:
         aggs.append((pl.col("s").sum() > 0).alias("s"))
+    if not any_return:
+        aggs.append((pl.col("r").sum() > 0).alias("r"))
     if codes is not None:
         aggs.append(_first_code(pl.lit(value=True) if any_start else pl.col("s")))
-    derived = [(pl.col("n") > 0).alias("r")]
-    if any_start:
-        derived.append(pl.lit(value=True).alias("s"))
-    return frame.group_by(UNIT, "p").agg(aggs).with_columns(derived)
+    grouped = frame.group_by(UNIT, "p").agg(aggs) if aggs else frame.unique()
+    constant = [
+        pl.lit(value=True).alias(c) for c, on in (("s", any_start), ("r", any_return)) if on
+    ]
+    return grouped.with_columns(constant) if constant else grouped
+
+
+def _period(spec: RetentionSpec) -> pl.Expr:
+    return per.period_index(pl.col(TIME), spec.period, spec.tz, spec.week_start).alias("p")
+
+
+def _period_totals(events: pl.LazyFrame, spec: RetentionSpec) -> pl.LazyFrame:
+    """Return one row per period with any event: ``events`` (return events) and ``tmax``."""
+    returns = pl.len() if spec.returns is None else _is(spec.returns).sum()
+    return (
+        _window(events, spec)
+        .group_by(_period(spec))
+        .agg(returns.cast(pl.Int64).alias("events"), pl.col(TIME).max().alias("tmax"))
+    )
 
 
 def _window(events: pl.LazyFrame, spec: RetentionSpec) -> pl.LazyFrame:
@@ -176,12 +193,12 @@ def _window(events: pl.LazyFrame, spec: RetentionSpec) -> pl.LazyFrame:
     return frame
 
 
-def _bounds(up: pl.LazyFrame, spec: RetentionSpec) -> pl.LazyFrame:
+def _bounds(up: pl.LazyFrame, totals: pl.LazyFrame, spec: RetentionSpec) -> pl.LazyFrame:
     """Return one row: the cohort range [lo, hi], the churn range start ``plo``, ``end``
     (periods ``< end`` are complete) and ``observed_until``.
     """
     idx = pl.Int32
-    last = pl.col("tmax").max()
+    last = pl.col("_last")
     if spec.until is not None:
         hi: pl.Expr = pl.lit(spec.index(spec.until), idx)
         end: pl.Expr = pl.lit(spec.index(spec.until + ONE_US), idx)
@@ -200,14 +217,21 @@ def _bounds(up: pl.LazyFrame, spec: RetentionSpec) -> pl.LazyFrame:
     else:
         lo = pl.col("p").filter(pl.col("s")).min()
         plo = pl.col("p").filter(pl.col("r")).min()
-    return up.select(
+    rows = up.select(
         lo.cast(idx).alias("lo"),
-        hi.cast(idx).alias("hi"),
-        end.cast(idx).alias("end"),
         plo.cast(idx).alias("plo"),
-        observed.alias("observed_until"),
         pl.col("s").sum().cast(pl.Int64).alias("start_rows"),
         pl.col("r").sum().cast(pl.Int64).alias("return_rows"),
+    )
+    time = totals.select(pl.col("tmax").max().alias("_last"))
+    return pl.concat([rows, time], how="horizontal").select(
+        "lo",
+        hi.cast(idx).alias("hi"),
+        end.cast(idx).alias("end"),
+        "plo",
+        observed.alias("observed_until"),
+        "start_rows",
+        "return_rows",
     )
 
 
@@ -336,7 +360,7 @@ def _cells_by_range_join(
     )
 
 
-def _churn(rows: pl.LazyFrame, bounds: pl.LazyFrame) -> pl.LazyFrame:
+def _churn(rows: pl.LazyFrame, bounds: pl.LazyFrame, totals: pl.LazyFrame) -> pl.LazyFrame:
     """Return per period P in [plo, hi]: active, retained, lost, new and return events."""
     active = rows.filter(pl.col("r")).with_columns(
         prev_adjacent().alias("prev"), next_adjacent().alias("next")
@@ -344,7 +368,6 @@ def _churn(rows: pl.LazyFrame, bounds: pl.LazyFrame) -> pl.LazyFrame:
     current = active.group_by("p").agg(
         pl.len().cast(pl.Int64).alias("active"),
         pl.col("prev").sum().cast(pl.Int64).alias("retained"),
-        pl.col("n").sum().cast(pl.Int64).alias("events"),
     )
     # A unit active in P and not in P+1 is lost in P+1.
     lost = (
@@ -355,6 +378,7 @@ def _churn(rows: pl.LazyFrame, bounds: pl.LazyFrame) -> pl.LazyFrame:
     return (
         _range(bounds, "plo", "hi")
         .join(current, on="p", how="left")
+        .join(totals.select("p", "events"), on="p", how="left")
         .join(lost, on="p", how="left")
         .with_columns(pl.col("active", "retained", "events", "lost").fill_null(0))
         .with_columns((pl.col("active") - pl.col("retained")).alias("new"))
@@ -388,15 +412,16 @@ def retention_query(events: pl.LazyFrame, spec: RetentionSpec) -> dict[str, pl.L
     # common-subplan detection: cache() makes each one computed once per collect.
     codes = _codes(_window(events, spec), spec.by).cache() if spec.by else None
     up = _unit_periods(events, spec, codes).cache()
-    bounds = _bounds(up, spec)
+    totals = _period_totals(events, spec).cache()
+    bounds = _bounds(up, totals, spec)
     # One sort by (unit, period) serves both the cohort cells and churn: neighbours in time are
     # neighbouring rows, so "back in period p + k" is a shift, not a join.
-    keep = [UNIT, "p", "s", "r", "n", *(["code"] if spec.by else [])]
+    keep = [UNIT, "p", "s", "r", *(["code"] if spec.by else [])]
     rows = sort_by_unit(up.filter(pl.col("s") | pl.col("r")).select(keep), spec.periods).cache()
     return {
         "bounds": bounds,
         "cells": _cells(rows, spec, bounds, codes),
-        "churn": _churn(rows, bounds),
+        "churn": _churn(rows, bounds, totals),
     }
 
 
