@@ -24,8 +24,10 @@ Interface for other commands (``cjkit metrics`` collects many queries in one ``p
 
 ``events`` is a canonical event frame (``user_id``, ``event``, ``timestamp`` in UTC, plus the
 properties ``spec.columns()`` names), already cleaned of rows without a unit or time. The parts
-share one pass over the events (a ``group_by`` to one row per unit and period) and one sort of
-that table; both are ``cache()`` nodes, computed once when the parts are collected together.
+share the reductions of the events (a ``group_by`` to one row per unit and period, and one to a
+row per period with its return events and last time) and one sort of the first; all are
+``cache()`` nodes, computed once when the parts are collected together. :func:`combine` merges
+the parts of passes over disjoint sets of units.
 :func:`pack` folds the parts into one single-row LazyFrame (for ``api.collect_checked``) and
 :func:`unpack` undoes it after the collect. :func:`sort_by_unit`, :func:`prev_adjacent` and
 :func:`next_adjacent` are shared with :mod:`cjkit.engine.lifecycle`.
