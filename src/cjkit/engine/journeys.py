@@ -132,8 +132,9 @@ def _bits(cols: list[str]) -> pl.Expr:
     )
 
 
-def collect_in_memory(frame: pl.LazyFrame) -> pl.DataFrame:
-    """Return ``frame`` collected (the default way :func:`prepare` materializes its scan)."""
+def collect_scan(frame: pl.LazyFrame) -> pl.DataFrame:
+    """Return ``frame`` collected on Polars' default (streaming) engine: how :func:`prepare`
+    materializes its scan unless the caller passes its own function."""
     return frame.collect()
 
 
@@ -224,7 +225,7 @@ def _sequence(frame: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
 def prepare(
     events: pl.LazyFrame,
     spec: FunnelSpec,
-    materialize: Callable[[pl.LazyFrame], pl.DataFrame] = collect_in_memory,
+    materialize: Callable[[pl.LazyFrame], pl.DataFrame] = collect_scan,
 ) -> pl.DataFrame:
     """Return the units' relevant events in sequence order, with positions and flags.
 
@@ -636,7 +637,7 @@ def _excluded(attempts: pl.LazyFrame, base: pl.LazyFrame, spec: FunnelSpec) -> p
 def journeys(
     events: pl.LazyFrame,
     spec: FunnelSpec,
-    materialize: Callable[[pl.LazyFrame], pl.DataFrame] = collect_in_memory,
+    materialize: Callable[[pl.LazyFrame], pl.DataFrame] = collect_scan,
     passes: int = 1,
 ) -> pl.LazyFrame:
     """Return one row per unit that entered the funnel.
@@ -656,7 +657,7 @@ def journeys(
     tables = []
     for i in range(passes):
         part = events.filter(pl.col(spec.unit).hash(seed=0) % passes == i)
-        collect = materialize if i == 0 else collect_in_memory
+        collect = materialize if i == 0 else collect_scan
         tables.append(_journeys(part, spec, collect).collect(engine="in-memory"))
     return pl.concat(tables).lazy()
 

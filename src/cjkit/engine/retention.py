@@ -48,6 +48,7 @@ from typing import Any, Literal
 import polars as pl
 
 from cjkit.engine import periods as per
+from cjkit.engine.earliest import earliest_code
 from cjkit.engine.matchers import Matcher, predicate
 from cjkit.engine.stats import ci_dict, ratio
 from cjkit.report_cohorts import (
@@ -116,18 +117,6 @@ def _codes(frame: pl.LazyFrame, by: Sequence[str]) -> pl.LazyFrame:
     )
 
 
-def _first_code(is_start: pl.Expr) -> pl.Expr:
-    """Return (in a group_by) the breakdown code on the group's first start event.
-
-    Time and code are packed into one Int128 so a plain ``min`` finds the first start event;
-    equal times go to the smallest code (the smallest values), so row order never matters.
-    Per-group expressions (sort_by, arg_min) would be several times slower.
-    """
-    micros = pl.col(TIME).dt.epoch("us").cast(pl.Int128) + 2**62
-    packed = micros * 2**32 + pl.col("code").cast(pl.Int128)
-    return (pl.when(is_start).then(packed).min() % 2**32).cast(pl.UInt32).alias("code")
-
-
 def _unit_periods(
     events: pl.LazyFrame, spec: RetentionSpec, codes: pl.LazyFrame | None
 ) -> pl.LazyFrame:
@@ -160,7 +149,9 @@ def _unit_periods(
     if not any_return:
         aggs.append((pl.col("r").sum() > 0).alias("r"))
     if codes is not None:
-        aggs.append(_first_code(pl.lit(value=True) if any_start else pl.col("s")))
+        # The breakdown values on the first start event (equal times: the smallest values).
+        first_start = pl.lit(value=True) if any_start else pl.col("s")
+        aggs.append(earliest_code(first_start, pl.col("code")).alias("code"))
     grouped = frame.group_by(UNIT, "p").agg(aggs) if aggs else frame.unique()
     constant = [
         pl.lit(value=True).alias(c) for c, on in (("s", any_start), ("r", any_return)) if on
