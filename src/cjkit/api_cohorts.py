@@ -157,10 +157,8 @@ def _retention_frames(
         passes = memory.passes_for(
             events.estimated_rows(), bytes_per_event=memory.RETENTION_BYTES_PER_EVENT
         )
-    clean = events.clean()
     collected = []
-    for i in range(passes):
-        part = clean if passes == 1 else clean.filter(pl.col(spec.unit).hash(seed=0) % passes == i)
+    for i, part in enumerate(memory.split_units(events.clean(), spec.unit, passes)):
         query = retention_engine.pack(retention_engine.retention_query(part, spec))
         if i == 0:
             packed = collect_checked(events, query)  # with the data-quality check, once

@@ -17,6 +17,8 @@ import os
 import re
 from pathlib import Path
 
+import polars as pl
+
 from cjkit.errors import UsageError
 
 BYTES_PER_EVENT = 100
@@ -66,3 +68,11 @@ def passes_for(
     """Return how many passes over disjoint sets of units keep ``events`` within memory."""
     budget = (available_bytes() if available is None else available) // bytes_per_event
     return max(1, math.ceil(events / max(budget, MIN_EVENTS_PER_PASS)))
+
+
+def split_units(frame: pl.LazyFrame, unit: str, passes: int) -> list[pl.LazyFrame]:
+    """Return ``frame`` in ``passes`` parts split by a hash of ``unit``, each unit's rows all in
+    one part (``[frame]`` for one pass)."""
+    if passes <= 1:
+        return [frame]
+    return [frame.filter(pl.col(unit).hash(seed=0) % passes == i) for i in range(passes)]

@@ -45,6 +45,7 @@ from typing import Literal
 import polars as pl
 
 from cjkit.engine.matchers import Matcher, predicate
+from cjkit.memory import split_units
 
 UNIT, UID, T, POS = "unit", "uid", "t", "pos"
 _HASH, _TIE, _KEY = "_hash", "_tie", "_key"
@@ -655,8 +656,7 @@ def journeys(
     if passes <= 1:
         return _journeys(events, spec, materialize)
     tables = []
-    for i in range(passes):
-        part = events.filter(pl.col(spec.unit).hash(seed=0) % passes == i)
+    for i, part in enumerate(split_units(events, spec.unit, passes)):
         collect = materialize if i == 0 else collect_scan
         tables.append(_journeys(part, spec, collect).collect(engine="in-memory"))
     return pl.concat(tables).lazy()
