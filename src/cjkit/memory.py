@@ -12,6 +12,7 @@ machine shared with other jobs.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -49,13 +50,12 @@ def available_bytes() -> int:
 
 
 def _free_bytes() -> int:
-    meminfo = Path("/proc/meminfo")
-    try:
-        for line in meminfo.read_text().splitlines():
+    # Linux says what new allocations can get; elsewhere (or if it can't be read) sysconf's
+    # free pages, which leave out the page cache, are the cautious answer.
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
     try:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
