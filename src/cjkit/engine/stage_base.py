@@ -9,8 +9,10 @@
   population and for each breakdown group, and turns sums into metrics.
 
 A kind module (``acquisition``, ``activation``, ``referral``, ``revenue``, ``satisfaction``)
-gives ``unit_exprs(plan, ctx)`` (phase-1 aggregations inside ``group_by(unit)``) and
-``summarize(units, plan, key)`` (phase 2, one :class:`KindResult` per group).
+gives its phase-1 per-unit facts, as ``unit_exprs(plan, ctx)`` (aggregations inside
+``group_by(unit)``, with ``unit_columns`` derived after it) or, for activation, as
+``unit_query`` (a table joined onto the units, because it compares events with the unit's
+acquisition), and ``summarize(units, plan, key)`` (phase 2, one :class:`KindResult` per group).
 """
 
 from __future__ import annotations
