@@ -626,7 +626,15 @@ def write_report(
             else:
                 verdict = "met" if val <= limit else f"not met ({val / limit:.2f}× the limit)"
             add(f"| {desc} | {size} {fmt} | {shown} | {verdict} |")
-    add("| 1B events (e.g. ten 100M files) complete in 24 GiB | 1B | – | measure once by hand |")
+    add(
+        "| 1B events (e.g. ten 100M files) complete in 24 GiB | 1B | – | "
+        'measured by hand: see README.md, "1B" |'
+    )
+    add("")
+    add(
+        "Where the time goes for each target not met (the profile), and the 1B runs: "
+        '[README.md](README.md), "Where cjkit stands".'
+    )
     add("")
     add("## All runs (wall s, in run order)")
     add("")
