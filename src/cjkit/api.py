@@ -19,7 +19,7 @@ from cjkit.durations import parse_duration
 from cjkit.engine import funnel as funnel_engine
 from cjkit.engine.journeys import Exclusion, FunnelSpec, Step, journeys
 from cjkit.engine.matchers import Matcher, parse_cli_step, parse_entries
-from cjkit.errors import InputError, UsageError, did_you_mean
+from cjkit.errors import InputError, UsageError, did_you_mean, one_of
 from cjkit.report import FunnelReport, InspectReport, ModelReport, ModelsReport, ValidateReport
 from cjkit.schema import JourneyMap
 from cjkit.timerange import TimeRange, parse_range, zone
@@ -188,13 +188,6 @@ def _attribution(text: str, n: int) -> Literal["first", "last"] | int:
     )
 
 
-def _choice(flag: str, value: str, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        hint = did_you_mean(value, choices)
-        raise UsageError(f"{flag}: expected one of {', '.join(choices)}, got {value!r}", hint=hint)
-    return value
-
-
 def funnel_spec(
     options: FunnelOptions, model: JourneyMap | None, time_range: TimeRange, unit: str
 ) -> FunnelSpec:
@@ -213,12 +206,12 @@ def funnel_spec(
         window = parse_duration(window_text)
     except ValueError as exc:
         raise UsageError(f"--window: {exc}") from None
-    order = _choice(
+    order = one_of(
         "--order",
         options.order or (settings.order if settings else "ordered"),
         ("ordered", "strict", "any"),
     )
-    anchor = _choice(
+    anchor = one_of(
         "--window-anchor",
         options.anchor or (settings.window_anchor if settings else "latest"),
         ("latest", "first"),

@@ -25,7 +25,7 @@ from cjkit.engine import lifecycle as lifecycle_engine
 from cjkit.engine import periods as per
 from cjkit.engine import retention as retention_engine
 from cjkit.engine.matchers import Matcher, parse_cli_step
-from cjkit.errors import UsageError, did_you_mean
+from cjkit.errors import UsageError, one_of
 from cjkit.report_cohorts import LifecycleReport, RetentionReport, StickinessReport
 from cjkit.timerange import TimeRange, parse_range
 
@@ -65,15 +65,6 @@ class ActivityOptions:
     read: ReadOptions = field(default_factory=ReadOptions)
 
 
-def _choice(flag: str, value: str, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise UsageError(
-            f"{flag}: expected one of {', '.join(choices)}, got {value!r}",
-            hint=did_you_mean(value, choices),
-        )
-    return value
-
-
 def _matchers(flag: str, text: str) -> tuple[Matcher, ...] | None:
     """Return the matchers of an event flag, or None for ``*`` (any event)."""
     text = text.strip()
@@ -98,9 +89,9 @@ def retention_spec(
     options: RetentionOptions, tz: str, time_range: TimeRange
 ) -> retention_engine.RetentionSpec:
     """Return the engine spec of the flags; raise UsageError for a bad value."""
-    period = _choice("--period", options.period, per.PERIODS)
-    cohort = _choice("--cohort", options.cohort, COHORTS)
-    week_start = _choice("--week-start", options.week_start, per.WEEK_STARTS)
+    period = one_of("--period", options.period, per.PERIODS)
+    cohort = one_of("--cohort", options.cohort, COHORTS)
+    week_start = one_of("--week-start", options.week_start, per.WEEK_STARTS)
     if not 1 <= options.periods <= retention_engine.MAX_PERIODS:
         raise UsageError(
             f"--periods: expected a whole number from 1 to {retention_engine.MAX_PERIODS}, "
@@ -173,9 +164,9 @@ def activity_spec(
     options: ActivityOptions, tz: str, time_range: TimeRange
 ) -> lifecycle_engine.ActivitySpec:
     """Return the engine spec of the lifecycle/stickiness flags; raise UsageError."""
-    period = _choice("--period", options.period, ACTIVITY_PERIODS)
-    week_start = _choice("--week-start", options.week_start, per.WEEK_STARTS)
-    new_basis = _choice("--new-basis", options.new_basis, NEW_BASES)
+    period = one_of("--period", options.period, ACTIVITY_PERIODS)
+    week_start = one_of("--week-start", options.week_start, per.WEEK_STARTS)
+    new_basis = one_of("--new-basis", options.new_basis, NEW_BASES)
     return lifecycle_engine.ActivitySpec(
         event=_matchers("--event", options.event),
         period=cast(per.Period, period),

@@ -29,7 +29,7 @@ from cjkit.engine import periods as per
 from cjkit.engine import stage_metrics
 from cjkit.engine.acquisition import SPEND_AMOUNT, SPEND_CHANNEL, SPEND_DATE, Spend
 from cjkit.engine.stage_base import Context
-from cjkit.errors import InputError, UsageError, did_you_mean
+from cjkit.errors import InputError, did_you_mean, one_of
 from cjkit.report_metrics import CheckReport, CheckResult, MetricsReport
 from cjkit.schema import JourneyMap, SpendSpec
 from cjkit.timerange import parse_range
@@ -153,15 +153,6 @@ def _target_periods(model: JourneyMap) -> dict[str, int]:
     return out
 
 
-def _choice(flag: str, value: str, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise UsageError(
-            f"{flag}: expected one of {', '.join(choices)}, got {value!r}",
-            hint=did_you_mean(value, choices),
-        )
-    return value
-
-
 def _require(events: sources.Events, plan: stage_metrics.MetricsPlan, by_flag: str) -> None:
     events.require(list(plan.segments), by_flag)
     for s in plan.stages:
@@ -187,7 +178,7 @@ def _run(
     column_map = options.read.column_map(model)
     time_range = parse_range(options.since, options.until, column_map.tz)
     period = cast(
-        per.Period, _choice("--period", options.period or model.settings.period, per.PERIODS)
+        per.Period, one_of("--period", options.period or model.settings.period, per.PERIODS)
     )
     spend = _spend(options, loaded)
     events = sources.read(paths, column_map)

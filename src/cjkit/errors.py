@@ -7,7 +7,7 @@ The CLI has one boundary that prints these as a one-line ``Error: …`` and exit
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 class CjkitError(Exception):
@@ -93,3 +93,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """Return the closest choice to ``word`` as a hint sentence, or None."""
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"did you mean '{match[0]}'?" if match else None
+
+
+def one_of(flag: str, value: str, choices: Sequence[str]) -> str:
+    """Return ``value`` when it is one of ``choices``; raise UsageError naming ``flag``."""
+    if value not in choices:
+        raise UsageError(
+            f"{flag}: expected one of {', '.join(choices)}, got {value!r}",
+            hint=did_you_mean(value, choices),
+        )
+    return value
