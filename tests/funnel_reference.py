@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cjkit.engine.journeys import FunnelSpec
+from cjkit.engine.funnel.journeys import FunnelSpec
 from cjkit.engine.matchers import Matcher
 
 Row = dict[str, Any]

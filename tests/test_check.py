@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cjkit import api_metrics
+from cjkit import api as api_metrics
 from cjkit.cli import app
 
 EVENTS = """\

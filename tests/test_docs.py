@@ -39,7 +39,7 @@ def test_command_in_readme(command: str) -> None:
 
 
 def test_metrics_doc_defines_every_kind_metric() -> None:
-    from cjkit.schema import FUNNEL_METRICS, KIND_METRICS
+    from cjkit.maps.schema import FUNNEL_METRICS, KIND_METRICS
 
     text = (ROOT / "docs" / "metrics.md").read_text(encoding="utf-8")
     for name in {*FUNNEL_METRICS, *(m for ms in KIND_METRICS.values() for m in ms)}:

@@ -26,8 +26,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cjkit.engine import funnel as funnel_engine
-from cjkit.engine.journeys import Exclusion, FunnelSpec, Step, journeys
+from cjkit.engine.funnel import summary as funnel_engine
+from cjkit.engine.funnel.journeys import Exclusion, FunnelSpec, Step, journeys
 from cjkit.engine.matchers import parse_cli_step
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_funnel_differential import MODES, _frame, _mode_id, logs, specs
 
-from cjkit import memory
-from cjkit.engine import journeys as engine
-from cjkit.engine.journeys import FunnelSpec, Step, journeys
+from cjkit.engine import passes as memory
+from cjkit.engine.funnel import journeys as engine
+from cjkit.engine.funnel.journeys import FunnelSpec, Step, journeys
 from cjkit.engine.matchers import parse_cli_step
 
 EXAMPLES = 30

@@ -24,16 +24,16 @@ from test_retention import (
 )
 
 from cjkit.engine import periods as per
-from cjkit.engine.lifecycle import (
+from cjkit.engine.cohorts.lifecycle import (
     ActivitySpec,
     lifecycle_query,
     lifecycle_report,
     stickiness_query,
     stickiness_report,
 )
+from cjkit.engine.cohorts.retention import pack, unpack
 from cjkit.engine.matchers import Matcher
-from cjkit.engine.retention import pack, unpack
-from cjkit.report_cohorts import LifecycleReport, StickinessReport
+from cjkit.report.cohorts import LifecycleReport, StickinessReport
 
 
 def lifecycle(rows: list[Row] | Any, **kw: Any) -> LifecycleReport:

@@ -9,11 +9,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cjkit import loader
 from cjkit.cli import app
 from cjkit.errors import ConfigError, MapInvalid
-from cjkit.schema import JourneyMap
-from cjkit.starter import starter_map
+from cjkit.maps import loader
+from cjkit.maps.schema import JourneyMap
+from cjkit.maps.starter import starter_map
 
 BAD = Path(__file__).resolve().parent / "data" / "bad_maps"
 

@@ -12,7 +12,7 @@ import pytest
 from cjkit import render
 from cjkit.cli import main
 from cjkit.errors import OutputError
-from cjkit.output import write_atomic, write_text
+from cjkit.io.output import write_atomic, write_text
 
 EVENTS = (
     "user_id,event,timestamp,channel\n"

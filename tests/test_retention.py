@@ -19,8 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cjkit.engine import periods as per
-from cjkit.engine.matchers import Matcher
-from cjkit.engine.retention import (
+from cjkit.engine.cohorts.retention import (
     MASK_PERIODS,
     RetentionSpec,
     pack,
@@ -28,7 +27,8 @@ from cjkit.engine.retention import (
     retention_report,
     unpack,
 )
-from cjkit.report_cohorts import RetentionReport
+from cjkit.engine.matchers import Matcher
+from cjkit.report.cohorts import RetentionReport
 from cjkit.timerange import parse_range
 
 Row = tuple[Any, str, str] | tuple[Any, str, str, dict[str, Any]]

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from cjkit import api_cohorts, memory
+from cjkit import api as api_cohorts
+from cjkit.engine import passes as memory
 
 SHOP = str(Path(__file__).resolve().parents[1] / "examples" / "shop" / "events.parquet")
 

@@ -21,9 +21,10 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from cjkit import api, sources
+from cjkit import api
 from cjkit.cli import app
 from cjkit.errors import InputError
+from cjkit.io import sources
 
 STEPS = ("visit", "signup", "purchase")
 BASE = datetime(2025, 1, 1, 10, tzinfo=UTC)

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cjkit import api_metrics
+from cjkit import api as api_metrics
 from cjkit.engine.stats import ci_dict
 from cjkit.errors import InputError
-from cjkit.report_metrics import MetricsReport, StageNumbers
+from cjkit.report.metrics import MetricsReport, StageNumbers
 
 EVENTS = """\
 user_id,event,timestamp,channel,referrer_id,amount,currency,order_id,score
@@ -487,7 +487,7 @@ def test_breakdown_churn_sums_to_total(shop_report: MetricsReport) -> None:
 
 
 def test_retention_stage_matches_cjkit_retention(shop_report: MetricsReport) -> None:
-    from cjkit import api_cohorts
+    from cjkit import api as api_cohorts
 
     alone = api_cohorts.retention(
         [str(SHOP / "events.parquet")],

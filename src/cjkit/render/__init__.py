@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from cjkit.errors import UsageError
-from cjkit.output import write_text
+from cjkit.io.output import write_text
 from cjkit.report import Report
 
 FORMATS = ("table", "json", "csv", "markdown")

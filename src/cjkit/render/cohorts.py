@@ -8,8 +8,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cjkit.render.table import bar, new_table, num, pct
-from cjkit.report import segment_text
-from cjkit.report_cohorts import (
+from cjkit.report.cohorts import (
     ChurnPeriod,
     LifecycleReport,
     RetentionCohort,
@@ -17,6 +16,7 @@ from cjkit.report_cohorts import (
     RetentionReport,
     StickinessReport,
 )
+from cjkit.report.core import segment_text
 
 _LETTER = {"day": "D", "week": "W", "month": "M", "quarter": "Q"}
 # Heatmap ends: a pale blue for 0 and a deep blue for the table's highest rate.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cjkit.report import ValidateReport
+from cjkit.report.core import ValidateReport
 
 
 def escape_data(text: str) -> str:

@@ -18,8 +18,8 @@ from cjkit.durations import format_duration
 from cjkit.render.console import console_width
 from cjkit.render.github import annotation
 from cjkit.render.table import bar, kv_table, new_table, num, pct
-from cjkit.report import segment_text
-from cjkit.report_metrics import (
+from cjkit.report.core import segment_text
+from cjkit.report.metrics import (
     Breakdown,
     CheckReport,
     CheckResult,

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from cjkit.durations import format_duration
 from cjkit.render.console import console_width
-from cjkit.report import (
+from cjkit.report.core import (
     FunnelReport,
     FunnelStep,
     InspectReport,

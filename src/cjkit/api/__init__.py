@@ -1,0 +1,79 @@
+"""The library: options in, a report out. The CLI and notebooks call the same functions.
+
+Each function takes paths (or a model reference) plus options, plans one lazy query, and returns
+a report from :mod:`cjkit.report`. Nothing here prints.
+"""
+
+from cjkit.api.cohorts import (
+    ACTIVITY_PERIODS,
+    ANY,
+    COHORTS,
+    NEW_BASES,
+    ActivityOptions,
+    RetentionOptions,
+    activity_spec,
+    lifecycle,
+    retention,
+    retention_spec,
+    stickiness,
+)
+from cjkit.api.core import (
+    FunnelOptions,
+    FunnelRun,
+    ReadOptions,
+    collect_checked,
+    funnel,
+    funnel_spec,
+    inspect,
+    load_model,
+    model_show,
+    models_list,
+    read_errors,
+    read_events,
+    validate,
+)
+from cjkit.api.metrics import (
+    CheckOptions,
+    MetricsOptions,
+    check,
+    evaluate,
+    lookup,
+    metrics,
+    read_baseline,
+    read_spend,
+)
+
+__all__ = [
+    "ACTIVITY_PERIODS",
+    "ANY",
+    "COHORTS",
+    "NEW_BASES",
+    "ActivityOptions",
+    "CheckOptions",
+    "FunnelOptions",
+    "FunnelRun",
+    "MetricsOptions",
+    "ReadOptions",
+    "RetentionOptions",
+    "activity_spec",
+    "check",
+    "collect_checked",
+    "evaluate",
+    "funnel",
+    "funnel_spec",
+    "inspect",
+    "lifecycle",
+    "load_model",
+    "lookup",
+    "metrics",
+    "model_show",
+    "models_list",
+    "read_baseline",
+    "read_errors",
+    "read_events",
+    "read_spend",
+    "retention",
+    "retention_spec",
+    "stickiness",
+    "validate",
+]

@@ -1,0 +1,1 @@
+"""Cohort analyses over calendar periods: retention, lifecycle and stickiness."""

@@ -1,0 +1,1 @@
+"""One module per stage kind (acquisition, activation, referral, revenue, satisfaction)."""

@@ -1,0 +1,119 @@
+"""Referral stages: who invites, how much, and how many invites turn into new units.
+
+Over the population P (units with a first-stage event in the range):
+
+* ``referrer_share`` = units of P with ≥ 1 stage event in the range / |P|;
+* ``invites_per_unit`` = stage events of P in the range / |P|;
+* ``referred_signups`` = acquired units (first-ever first-stage event in the range) with a
+  non-null ``referrer`` property on any of their events — the property usually sits on the
+  sign-up event, which need not be the acquisition event;
+* ``invite_conversion`` = referred sign-ups / invites;
+* ``k_factor`` = invites_per_unit × invite_conversion (a product, never a division), which is
+  referred sign-ups per unit of P.
+
+In a breakdown, invites count in the inviter's group. A referred sign-up counts in the group of
+the unit its referrer value names (the inviter, when the property holds a unit id found in the
+data), else in the referred unit's own group; so every group's k-factor is the sign-ups its own
+members brought in, and the groups still sum to the total.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from cjkit.engine.metrics.base import (
+    ACQUIRED,
+    ALL,
+    IN,
+    UNIT,
+    Context,
+    KindResult,
+    StagePlan,
+    as_int,
+    grouped,
+)
+from cjkit.engine.stats import ci_dict, ratio
+
+
+def unit_exprs(plan: StagePlan, ctx: Context) -> list[pl.Expr]:
+    """Return the per-unit aggregations: invites in the range, and whether the unit was referred."""
+    exprs = [(pl.col(plan.flag) & pl.col(IN)).sum().cast(pl.Int64).alias(plan.col("invites"))]
+    if plan.referrer:
+        # The referrer on the unit's earliest event that names one (equal times: the smallest).
+        value = ctx.earliest_value(plan.referrer, pl.col(plan.referrer).is_not_null())
+        exprs.append(value.alias(plan.col("referrer")))
+    return exprs
+
+
+def unit_columns(plan: StagePlan, ctx: Context) -> list[pl.Expr]:
+    """Return the columns derived after the per-unit aggregation: the referrer's value."""
+    if not plan.referrer:
+        return []
+    return [ctx.decode_value(plan.col("referrer"), plan.referrer).alias(plan.col("referrer"))]
+
+
+def _credited(units: pl.DataFrame, plan: StagePlan, key: str) -> pl.DataFrame:
+    """Return ``units`` with ``__credit``: the group a referred sign-up counts in."""
+    inviters = units.select(
+        pl.col(UNIT).cast(pl.String).alias(plan.col("referrer")),
+        pl.col(key).alias("__inviter"),
+        pl.lit(value=True).alias("__found"),
+    )
+    return units.join(inviters, on=plan.col("referrer"), how="left").with_columns(
+        pl.when(pl.col("__found"))
+        .then(pl.col("__inviter"))
+        .otherwise(pl.col(key))
+        .alias("__credit")
+    )
+
+
+def summarize(units: pl.DataFrame, plan: StagePlan, key: str | None) -> dict[Any, KindResult]:
+    """Return the referral metrics for the population or per group."""
+    invites = pl.col(plan.col("invites"))
+    exprs = [
+        pl.len().alias("population"),
+        (invites > 0).sum().alias("referrers"),
+        invites.sum().alias("invites"),
+    ]
+    referred: dict[Any, int] = {}
+    if plan.referrer:
+        signups = pl.col(ACQUIRED) & pl.col(plan.col("referrer")).is_not_null()
+        if key is None:
+            referred[ALL] = as_int(units.select(signups.sum()).item())
+        else:
+            credited = _credited(units, plan, key).filter(signups)
+            referred = dict(credited.group_by("__credit").len().iter_rows())
+
+    def result(row: dict[str, Any], value: Any) -> KindResult:
+        n = as_int(row["population"])
+        referrers, sent = as_int(row["referrers"]), as_int(row["invites"])
+        referred_n = referred.get(value, 0) if plan.referrer else None
+        per_unit = ratio(sent, n)
+        conversion = ratio(referred_n, sent)
+        k = per_unit * conversion if per_unit is not None and conversion is not None else None
+        ci = {"referrer_share": ci_dict(referrers, n)}
+        # An interval is for a proportion: more sign-ups than invites (invites not all
+        # tracked) has none.
+        fits = referred_n is not None and referred_n <= sent
+        ci["invite_conversion"] = ci_dict(referred_n or 0, sent) if fits else None
+        return KindResult(
+            metrics={
+                "referrer_share": ratio(referrers, n),
+                "invites_per_unit": per_unit,
+                "referred_signups": referred_n,
+                "invite_conversion": conversion,
+                "k_factor": k,
+            },
+            ci=ci,
+            detail={"population": n, "referrers": referrers, "invites": sent},
+        )
+
+    out = {value: result(row, value) for value, row in grouped(units, key, exprs)}
+    # A group with no members of its own can still be credited with sign-ups.
+    for value in referred:
+        if value not in out:
+            empty = {"population": 0, "referrers": 0, "invites": 0}
+            out[value] = result(empty, value)
+    return out
