@@ -21,6 +21,11 @@ by user, time, then first_purchase / purchase / repeat_purchase, then order.
 Run from the repository root::
 
     .venv/bin/python examples/cdnow/convert.py [SOURCE] [--out PATH]
+    .venv/bin/python examples/cdnow/convert.py --sample   # CDNOW_sample.txt -> sample.parquet
+
+``--sample`` converts the 1/10 sample (2,357 customers, 6,919 transactions, no header; columns
+``master_id sample_id date number_of_cds dollar_value``) that the published BG/NBD figures use;
+``user_id`` is the master id.
 
 SOURCE defaults to the copy of ``CDNOW_master.txt`` beside this script; the output defaults to
 ``events.parquet`` beside it. A rerun reproduces the file byte for byte.
@@ -37,20 +42,26 @@ import polars as pl
 HERE = Path(__file__).resolve().parent
 DEFAULT_SOURCE = HERE / "CDNOW_master.txt"
 DEFAULT_OUT = HERE / "events.parquet"
+SAMPLE_SOURCE = HERE / "CDNOW_sample.txt"
+SAMPLE_OUT = HERE / "sample.parquet"
+SAMPLE_LINE = r"^(\d+)\s+\d+\s+(\d{8})\s+(\d+)\s+(-?\d+(?:\.\d+)?)$"
 HEADER = ["customer_id", "date", "number_of_cds", "dollar_value"]
 LINE = r"^(\d+)\s+(\d{8})\s+(\d+)\s+(-?\d+(?:\.\d+)?)$"
 EVENT_ORDER = ["first_purchase", "purchase", "repeat_purchase"]
 
 
-def read_transactions(source: Path) -> pl.DataFrame:
+def read_transactions(source: Path, *, sample: bool = False) -> pl.DataFrame:
     """Return one row per transaction: user_id, timestamp, cds, amount, order_id."""
     lines = pl.DataFrame({"line": source.read_text(encoding="ascii").splitlines()})
     lines = lines.with_columns(pl.col("line").str.strip_chars()).filter(pl.col("line") != "")
-    header = lines["line"][0].split()
-    if header != HEADER:
-        sys.exit(f"{source}: expected the header {' '.join(HEADER)}, got {lines['line'][0]!r}")
-    body = lines.slice(1).with_row_index("row", offset=1)
-    fields = body.with_columns(pl.col("line").str.extract_groups(LINE).alias("f")).unnest("f")
+    if not sample:
+        header = lines["line"][0].split()
+        if header != HEADER:
+            sys.exit(f"{source}: expected the header {' '.join(HEADER)}, got {lines['line'][0]!r}")
+        lines = lines.slice(1)
+    body = lines.with_row_index("row", offset=1)
+    pattern = SAMPLE_LINE if sample else LINE
+    fields = body.with_columns(pl.col("line").str.extract_groups(pattern).alias("f")).unnest("f")
     bad = fields.filter(pl.col("1").is_null())
     if bad.height:
         first = bad.row(0, named=True)
@@ -103,12 +114,17 @@ def main(argv: list[str] | None = None) -> int:
         "source",
         nargs="?",
         type=Path,
-        default=DEFAULT_SOURCE,
+        default=None,
         help="CDNOW_master.txt (default: the copy beside this script)",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="the Parquet file to write")
+    parser.add_argument("--out", type=Path, default=None, help="the Parquet file to write")
+    parser.add_argument(
+        "--sample", action="store_true", help="convert CDNOW_sample.txt to sample.parquet"
+    )
     args = parser.parse_args(argv)
-    events = to_events(read_transactions(args.source))
+    source = args.source or (SAMPLE_SOURCE if args.sample else DEFAULT_SOURCE)
+    args.out = args.out or (SAMPLE_OUT if args.sample else DEFAULT_OUT)
+    events = to_events(read_transactions(source, sample=args.sample))
     tmp = args.out.with_name(f".{args.out.name}.tmp")
     events.write_parquet(tmp, compression="zstd", compression_level=19, statistics=True)
     tmp.replace(args.out)

@@ -34,6 +34,7 @@ _TABLE_MODULES = {
     "stickiness": "cjkit.render.cohorts",
     "metrics": "cjkit.render.metrics",
     "check": "cjkit.render.metrics",
+    "clv": "cjkit.render.clv",
 }
 
 

@@ -1,0 +1,108 @@
+"""Phase 2 of CLV: fit the models on the per-unit summary and predict for every unit.
+
+Rows with the same (x, t_x, T) are fitted once with a weight, which is exact (the likelihood is
+a sum over units) and makes the fit cost depend on the distinct summaries, not on the units.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from cjkit.engine.clv import bgnbd, gamma_gamma, value
+from cjkit.engine.clv.fit import Fit, Floats
+from cjkit.errors import InputError
+
+
+@dataclass(frozen=True)
+class Models:
+    """The fitted models; ``spend`` is None when there are no amounts or no repeat buyers."""
+
+    purchases: Fit
+    spend: Fit | None
+    spend_units: int
+    spend_excluded: int
+
+
+def _arrays(summary: pl.DataFrame) -> tuple[Floats, Floats, Floats]:
+    return (
+        summary["frequency"].cast(pl.Float64).to_numpy(),
+        summary["recency"].cast(pl.Float64).to_numpy(),
+        summary["T"].cast(pl.Float64).to_numpy(),
+    )
+
+
+def fit_purchases(summary: pl.DataFrame) -> Fit:
+    """Return the BG/NBD fit of ``summary``; raise InputError when no unit ever repeats."""
+    if summary.height == 0:
+        raise InputError("no purchases before the observation end: nothing to fit")
+    if summary.filter(pl.col("frequency") > 0).height == 0:
+        raise InputError(
+            f"every one of the {summary.height:,} units bought on one day only: BG/NBD needs "
+            "repeat purchases to fit (choose another purchase event or a later observation end)"
+        )
+    distinct = summary.group_by("frequency", "recency", "T").agg(pl.len().alias("w"))
+    x, t_x, T = _arrays(distinct)
+    return bgnbd.fit(
+        bgnbd.Summary(x=x, t_x=t_x, T=T, weight=distinct["w"].cast(pl.Float64).to_numpy())
+    )
+
+
+def fit_spend(summary: pl.DataFrame) -> tuple[Fit | None, int, int]:
+    """Return the Gamma-Gamma fit on repeat buyers with a positive mean, the units it used,
+    and the repeat buyers left out for a zero or negative mean."""
+    repeat = summary.filter(pl.col("frequency") > 0)
+    positive = repeat.filter(pl.col("monetary_value") > 0)
+    excluded = repeat.height - positive.height
+    if positive.height < 3:
+        return None, positive.height, excluded
+    distinct = positive.group_by("frequency", "monetary_value").agg(pl.len().alias("w"))
+    fit = gamma_gamma.fit(
+        distinct["frequency"].cast(pl.Float64).to_numpy(),
+        distinct["monetary_value"].to_numpy(),
+        distinct["w"].cast(pl.Float64).to_numpy(),
+    )
+    return fit, positive.height, excluded
+
+
+def predict(
+    summary: pl.DataFrame,
+    models: Models,
+    *,
+    horizon: float,
+    months: float,
+    time_unit: str,
+    discount: float,
+    margin: float,
+) -> pl.DataFrame:
+    """Return ``summary`` with expected_purchases, prob_alive, expected_avg_value and clv."""
+    x, t_x, T = _arrays(summary)
+    params = models.purchases.params
+    columns: dict[str, Floats] = {
+        "expected_purchases": bgnbd.expected_purchases(params, horizon, x, t_x, T),
+        "prob_alive": bgnbd.prob_alive(params, x, t_x, T),
+    }
+    if models.spend is not None:
+        m = summary["monetary_value"].cast(pl.Float64).to_numpy()
+        order_value = gamma_gamma.expected_value(models.spend.params, x, m)
+        columns["expected_avg_value"] = order_value
+        columns["clv"] = value.clv(
+            params,
+            x,
+            t_x,
+            T,
+            order_value,
+            months=months,
+            time_unit=time_unit,
+            discount=discount,
+            margin=margin,
+        )
+    else:
+        nan = np.full(len(x), np.nan)
+        columns["expected_avg_value"] = nan
+        columns["clv"] = nan
+    return summary.with_columns(
+        pl.Series(name, values).fill_nan(None) for name, values in columns.items()
+    )

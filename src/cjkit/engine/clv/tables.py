@@ -1,0 +1,109 @@
+"""Phase 2 summaries of the per-unit CLV table: RFM segments, breakdowns, the holdout buckets.
+
+Every sum is over a column sorted by unit first, so float totals do not depend on row order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from cjkit.engine.clv.rfm import SEGMENTS
+from cjkit.engine.stats import ordered_sum
+
+FREQUENCY_BUCKETS = 7  # 0..6, then "7+"
+
+
+def _sum(name: str) -> pl.Expr:
+    return ordered_sum(pl.col(name), "unit")
+
+
+def _group_stats() -> list[pl.Expr]:
+    return [
+        pl.len().alias("units"),
+        _sum("revenue").alias("revenue"),
+        _sum("expected_purchases").alias("expected_purchases"),
+        pl.col("prob_alive").mean().alias("mean_prob_alive"),
+        _sum("clv").alias("clv"),
+        pl.col("clv").mean().alias("mean_clv"),
+    ]
+
+
+def segments(units: pl.DataFrame) -> list[dict[str, Any]]:
+    """Return one row per RFM segment (every segment, in grid order), with shares."""
+    total_units = units.height
+    total_revenue = float(units["revenue"].sort().sum()) if total_units else 0.0
+    grouped = units.group_by("rfm_segment").agg(_group_stats())
+    rows = {r["rfm_segment"]: r for r in grouped.iter_rows(named=True)}
+    out = []
+    for name in SEGMENTS:
+        row = rows.get(name)
+        n = int(row["units"]) if row else 0
+        revenue = float(row["revenue"]) if row else 0.0
+        out.append(
+            {
+                "segment": name,
+                "units": n,
+                "share": n / total_units if total_units else None,
+                "revenue": revenue,
+                "revenue_share": revenue / total_revenue if total_revenue else None,
+                "expected_purchases": row["expected_purchases"] if row else 0.0,
+                "mean_prob_alive": row["mean_prob_alive"] if row else None,
+                "clv": row["clv"] if row else None,
+                "mean_clv": row["mean_clv"] if row else None,
+            }
+        )
+    return out
+
+
+def breakdown(units: pl.DataFrame, column: str) -> dict[str, Any]:
+    """Return the per-value summary of ``column`` (the value on the unit's first purchase)."""
+    grouped = units.group_by(column).agg(_group_stats()).sort(column, nulls_last=True)
+    groups = [{"value": row.pop(column), **row} for row in grouped.iter_rows(named=True)]
+    return {"by": column, "groups": groups}
+
+
+def top(units: pl.DataFrame, n: int) -> list[dict[str, Any]]:
+    """Return the ``n`` units with the highest CLV (else expected purchases), ties by unit."""
+    key = "clv" if units["clv"].null_count() < units.height else "expected_purchases"
+    columns = [
+        "unit",
+        "frequency",
+        "recency",
+        "T",
+        "monetary_value",
+        "expected_purchases",
+        "prob_alive",
+        "expected_avg_value",
+        "clv",
+        "rfm_segment",
+    ]
+    ranked = units.sort([key, "unit"], descending=[True, False], nulls_last=True).head(n)
+    return list(ranked.select(columns).iter_rows(named=True))
+
+
+def holdout_buckets(check: pl.DataFrame) -> tuple[list[dict[str, Any]], float]:
+    """Return predicted against actual per calibration-frequency bucket, and the mean absolute
+    error per unit. ``check`` has frequency, predicted and actual per unit."""
+    bucket = (
+        pl.when(pl.col("frequency") >= FREQUENCY_BUCKETS)
+        .then(pl.lit(f"{FREQUENCY_BUCKETS}+"))
+        .otherwise(pl.col("frequency").cast(pl.String))
+    )
+    order = pl.col("frequency").clip(0, FREQUENCY_BUCKETS)
+    grouped = (
+        check.with_columns(bucket.alias("bucket"), order.alias("_order"))
+        .group_by("bucket", "_order")
+        .agg(
+            pl.len().alias("units"),
+            ordered_sum(pl.col("predicted"), "unit").alias("predicted"),
+            pl.col("actual").sum().alias("actual"),
+            pl.col("predicted").mean().alias("mean_predicted"),
+            pl.col("actual").mean().alias("mean_actual"),
+        )
+        .sort("_order")
+        .drop("_order")
+    )
+    mae = check.select((pl.col("predicted") - pl.col("actual")).abs().mean()).item() or 0.0
+    return list(grouped.iter_rows(named=True)), mae
