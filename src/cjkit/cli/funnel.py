@@ -1,0 +1,117 @@
+"""``cjkit funnel``: how many units reach each step, how fast, and where they drop off."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cjkit.cli.app import app, reported, warn
+from cjkit.cli.options import (
+    ByOpt,
+    EventCol,
+    EventsArg,
+    FormatOpt,
+    NoColorOpt,
+    OutputOpt,
+    SinceOpt,
+    TimeCol,
+    TimeFormatOpt,
+    TzOpt,
+    UntilOpt,
+    UserCol,
+    check_format,
+    emit,
+    read_options,
+)
+
+
+@app.command()
+def funnel(
+    events: EventsArg,
+    step: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--step", "-s", help="A step: name, a|b (either), or name[prop=value]. Repeat."
+        ),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="A built-in model or map file.")
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option("--window", "-w", help="Conversion window [default: 14d].")
+    ] = None,
+    order: Annotated[str | None, typer.Option("--order", help="ordered, strict or any.")] = None,
+    window_anchor: Annotated[
+        str | None, typer.Option("--window-anchor", help="latest or first.")
+    ] = None,
+    allow_event_reuse: Annotated[
+        bool | None,
+        typer.Option(
+            "--allow-event-reuse/--no-event-reuse", help="Let one event fill several steps."
+        ),
+    ] = None,
+    strict_increase: Annotated[
+        bool | None,
+        typer.Option(
+            "--strict-increase/--allow-ties", help="Forbid equal timestamps between steps."
+        ),
+    ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="EVENT, or EVENT:A-B between steps A and B."),
+    ] = None,
+    aggregate_by: Annotated[
+        str | None,
+        typer.Option("--aggregate-by", help="Count units of this property (e.g. session_id)."),
+    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    by: ByOpt = None,
+    attribution: Annotated[
+        str, typer.Option("--attribution", help="first, last or step:N.")
+    ] = "first",
+    units: Annotated[
+        Path | None, typer.Option("--units", help="Write one row per unit (CSV or Parquet).")
+    ] = None,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+    user_col: UserCol = None,
+    event_col: EventCol = None,
+    time_col: TimeCol = None,
+    tz: TzOpt = None,
+    time_format: TimeFormatOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Count how many units reach each step, how fast, and where they drop off.
+
+    Example: cjkit funnel events.parquet -s visit -s signup -s purchase --window 7d
+    """
+    with reported("Computing the funnel…"):
+        check_format(fmt)
+        from cjkit import api
+
+        options = api.FunnelOptions(
+            steps=tuple(step or ()),
+            model=model,
+            window=window,
+            order=order,
+            anchor=window_anchor,
+            allow_event_reuse=allow_event_reuse,
+            strict_increase=strict_increase,
+            exclude=tuple(exclude or ()),
+            aggregate_by=aggregate_by,
+            since=since,
+            until=until,
+            by=tuple(by or ()),
+            attribution=attribution,
+            read=read_options(user_col, event_col, time_col, tz, time_format),
+        )
+        run = api.funnel(events, options)
+        warn(run.warnings)
+        if units is not None:
+            from cjkit.io.output import write_frame
+
+            write_frame(units, run.units)
+        emit(run.report, fmt, output, no_color=no_color)

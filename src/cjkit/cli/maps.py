@@ -1,0 +1,135 @@
+"""Commands about journey maps: ``validate``, ``init``, ``schema`` and ``models list|show``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cjkit.cli.app import app, err, reported
+from cjkit.cli.options import (
+    EventCol,
+    FormatOpt,
+    OutputOpt,
+    TimeCol,
+    TzOpt,
+    UserCol,
+    check_format,
+    emit,
+    read_options,
+)
+
+models_app = typer.Typer(help="List and show the built-in stage models.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@app.command()
+def validate(
+    maps: Annotated[
+        list[str], typer.Argument(help="Map files (or built-in model names).", show_default=False)
+    ],
+    data: Annotated[
+        list[str] | None, typer.Option("--data", help="Also check against these events.")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or github.")] = "table",
+    user_col: UserCol = None,
+    event_col: EventCol = None,
+    time_col: TimeCol = None,
+    tz: TzOpt = None,
+) -> None:
+    """Check journey maps: schema, semantics and (with --data) the columns and events.
+
+    Exit 0 when valid, 1 when problems are found, 2 when a file can't be read.
+
+    Example: cjkit validate examples/shop/map.yaml --data examples/shop/events.parquet
+    """
+    with reported():
+        check_format(fmt, ("table", "json", "github"))
+        from cjkit import api
+
+        report = api.validate(maps, data or (), read_options(user_col, event_col, time_col, tz))
+        if fmt == "github":
+            from cjkit.render.github import validate_annotations
+
+            sys.stdout.write(validate_annotations(report))
+        elif fmt == "json":
+            emit(report, "json", None)
+        else:
+            emit(report, "table", None)
+        if not report.ok:
+            raise typer.Exit(1)
+
+
+@models_app.command("list")
+def models_list(fmt: FormatOpt = "table") -> None:
+    """List the built-in models: id, name and the stage chain."""
+    with reported():
+        check_format(fmt)
+        from cjkit import api
+
+        emit(api.models_list(), fmt, None)
+
+
+@models_app.command("show")
+def models_show(
+    name: Annotated[
+        str, typer.Argument(help="A built-in model id or a map file.", show_default=False)
+    ],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, yaml or json.")] = "table",
+) -> None:
+    """Show a model's stages with their descriptions, questions, touchpoints and metrics."""
+    with reported():
+        check_format(fmt, ("table", "yaml", "json", "markdown", "csv"))
+        from cjkit import api
+
+        report = api.model_show(name)
+        if fmt == "yaml":
+            import yaml
+
+            model = dict(report.model)
+            for stage in model["stages"]:
+                stage.pop("event_names", None)
+                stage.pop("metrics", None)
+            sys.stdout.write(yaml.safe_dump(model, sort_keys=False, allow_unicode=True))
+        else:
+            emit(report, fmt, None)
+
+
+@app.command()
+def init(
+    model: Annotated[
+        str, typer.Option("--model", "-m", help="The built-in model to extend.")
+    ] = "aarrr",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the map.")] = Path(
+        "map.yaml"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter journey map that extends a built-in model."""
+    with reported():
+        from cjkit.errors import OutputError
+        from cjkit.io.output import write_text
+        from cjkit.maps.starter import starter_map
+
+        if output.exists() and not force:
+            raise OutputError(f"{output}: already exists (use --force to overwrite)")
+        write_text(output, starter_map(model))
+        err(f"Wrote {output}. Check it with: cjkit validate {output}")
+
+
+@app.command()
+def schema(output: OutputOpt = None) -> None:
+    """Print the JSON Schema of journey maps (for editor autocompletion)."""
+    with reported():
+        import json
+
+        from cjkit.io.output import write_text
+        from cjkit.maps.schema import json_schema
+
+        text = json.dumps(json_schema(), indent=2) + "\n"
+        if output:
+            write_text(output, text)
+        else:
+            sys.stdout.write(text)

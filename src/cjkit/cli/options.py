@@ -1,0 +1,81 @@
+"""Options shared by several commands, as ``Annotated`` aliases, and the helpers that use them.
+
+Use an alias for any flag that more than one command has (``fmt: FormatOpt = "table"``), and
+build the read options with :func:`read_options` so every command reads events the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cjkit.errors import UsageError
+
+if TYPE_CHECKING:
+    from cjkit.api import ReadOptions
+
+EventsArg = Annotated[
+    list[str], typer.Argument(help="Event files, globs or folders.", show_default=False)
+]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
+]
+UserCol = Annotated[str | None, typer.Option("--user-col", help="Unit column [default: user_id].")]
+EventCol = Annotated[str | None, typer.Option("--event-col", help="Event column [default: event].")]
+TimeCol = Annotated[
+    str | None, typer.Option("--time-col", help="Time column [default: timestamp].")
+]
+TzOpt = Annotated[
+    str | None, typer.Option("--tz", help="Zone of naive times and periods [default: UTC].")
+]
+TimeFormatOpt = Annotated[
+    str | None, typer.Option("--time-format", help="auto, iso, date, epoch_s or epoch_ms.")
+]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="First date or time (inclusive).")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Last date (whole day) or time.")]
+ByOpt = Annotated[
+    list[str] | None, typer.Option("--by", help="Break down by a property (repeatable).")
+]
+NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Plain text, no colours.")]
+WeekStartOpt = Annotated[str, typer.Option("--week-start", help="monday or sunday.")]
+ModelReqOpt = Annotated[
+    str, typer.Option("--model", "-m", help="A built-in model or a map file.", show_default=False)
+]
+SpendOpt = Annotated[
+    str | None,
+    typer.Option("--spend", help="Spend file (CSV or Parquet: date, channel, amount) for CAC."),
+]
+
+
+def read_options(
+    user_col: str | None = None,
+    event_col: str | None = None,
+    time_col: str | None = None,
+    tz: str | None = None,
+    time_format: str | None = None,
+) -> ReadOptions:
+    """Return the library's read options for the column, zone and time-format flags."""
+    from cjkit.api import ReadOptions
+
+    return ReadOptions(
+        user_col=user_col, event_col=event_col, time_col=time_col, tz=tz, time_format=time_format
+    )
+
+
+def emit(
+    report: Any, fmt: str, output: Path | None, *, explain: bool = False, no_color: bool = False
+) -> None:
+    """Render ``report`` in ``fmt`` to ``output`` (stdout when None)."""
+    from cjkit import render
+
+    render.emit(report, fmt, output, explain=explain, no_color=no_color)
+
+
+def check_format(fmt: str, allowed: Sequence[str] = ("table", "json", "csv", "markdown")) -> None:
+    """Raise a UsageError unless ``fmt`` is one of ``allowed``."""
+    if fmt not in allowed:
+        raise UsageError(f"--format: expected one of {', '.join(allowed)}, got {fmt!r}")
