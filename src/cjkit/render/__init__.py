@@ -34,6 +34,7 @@ _TABLE_MODULES = {
     "stickiness": "cjkit.render.cohorts",
     "metrics": "cjkit.render.metrics",
     "check": "cjkit.render.metrics",
+    "paths": "cjkit.render.paths",
     "clv": "cjkit.render.clv",
 }
 
@@ -145,6 +146,9 @@ def emit(
     """Write the report in ``fmt`` to ``output`` (atomically) or to stdout."""
     if fmt not in FORMATS:
         raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    from cjkit import progress
+
+    progress.clear()  # the spinner (stderr, TTY only) is gone before any output appears
     if fmt == "json":
         text = to_json(report)
     elif fmt == "csv":

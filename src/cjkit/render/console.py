@@ -49,22 +49,70 @@ def print_out(renderable: RenderableType, *, color: bool | None) -> None:
     Console(highlight=False, no_color=color is False, force_terminal=color).print(renderable)
 
 
+_FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class _Spinner:
+    """A one-line spinner on stderr, drawn by a daemon thread; never touches stdout."""
+
+    def __init__(self, message: str, delay: float) -> None:
+        self.message = message
+        self.phase = ""
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.drawn = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        if self.done.wait(self.delay):
+            return
+        frame = 0
+        while not self.done.is_set():
+            with self.lock:
+                if self.done.is_set():
+                    return
+                text = self.message + (f" ({self.phase})" if self.phase else "")
+                sys.stderr.write(f"\r{_FRAMES[frame % len(_FRAMES)]} {text}\x1b[K")
+                sys.stderr.flush()
+                self.drawn = True
+            frame += 1
+            self.done.wait(0.1)
+
+    def update(self, name: str | None) -> None:
+        if name is None:
+            self.stop()
+        else:
+            self.phase = name
+
+    def stop(self) -> None:
+        with self.lock:
+            if self.done.is_set():
+                return
+            self.done.set()
+            if self.drawn:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+
+
 @contextlib.contextmanager
 def busy(message: str, *, delay: float = 0.7) -> Iterator[None]:
-    """Show a spinner on stderr while the block runs, only on a TTY and only after ``delay`` s.
+    """Show a spinner with the current phase on stderr while the block runs.
 
-    Short commands print nothing extra; redirected stderr (CI logs) never gets progress.
+    Only when stderr is a terminal (never in CI logs), only after ``delay`` seconds, and it is
+    cleared before output: :func:`cjkit.progress.clear` stops it, and so does leaving the block.
+    stdout is never redirected or wrapped, so data written there reaches its file or pipe.
     """
+    from cjkit import progress
+
     if not sys.stderr.isatty() or os.environ.get("CI"):
         yield
         return
-    console = Console(stderr=True, highlight=False)
-    status = console.status(message, spinner="dots")
-    timer = threading.Timer(delay, status.start)
-    timer.daemon = True
-    timer.start()
+    spinner = _Spinner(message.rstrip("…"), delay)
+    progress.listen(spinner.update)
+    spinner.thread.start()
     try:
         yield
     finally:
-        timer.cancel()
-        status.stop()
+        spinner.stop()
+        progress.listen(None)
