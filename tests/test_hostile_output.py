@@ -95,9 +95,9 @@ def test_fifo_whose_reader_left_is_epipe(tmp_path: Path) -> None:
 
 def test_dev_full_reports_enospc_and_stays_a_device() -> None:
     before = os.stat("/dev/full")
-    with pytest.raises(OutputError, match=r"/dev/full: can't write the file \(no space left"):
+    with pytest.raises(OutputError, match=r"/dev/full: can't write the file \(No space left"):
         write_text(Path("/dev/full"), "x" * 100_000)
-    with pytest.raises(OutputError, match="no space left"):
+    with pytest.raises(OutputError, match="No space left"):
         write_frame(Path("/dev/full"), pl.DataFrame({"a": list(range(100_000))}))
     after = os.stat("/dev/full")
     assert stat.S_ISCHR(after.st_mode)

@@ -100,15 +100,11 @@ def temp_name(path: Path, folder: Path) -> Path:
 
 
 def _os_error(path: Path | str, exc: OSError, doing: str = "can't write the file") -> OutputError:
-    reason = {
-        errno.ENOSPC: "no space left on the device",
-        errno.EPIPE: "the reader closed the pipe",
-        errno.ENAMETOOLONG: "the name is too long",
-        errno.EACCES: "permission denied",
-        errno.EROFS: "read-only file system",
-        errno.ELOOP: "too many levels of symbolic links",
-        errno.EDQUOT: "disk quota exceeded",
-    }.get(_errno(exc), exc.strerror or str(exc))
+    code = _errno(exc)
+    if code == errno.EPIPE:
+        reason = "the reader closed the pipe"
+    else:
+        reason = os.strerror(code) if code else (exc.strerror or str(exc))
     return OutputError(f"{path}: {doing} ({reason})")
 
 
@@ -226,6 +222,27 @@ def _write_stream(write: Writer, *, stderr: bool = False) -> None:
         raise  # the CLI ends quietly when its reader (``| head -1``) goes away
     except OSError as exc:
         raise _os_error("standard error" if stderr else "standard output", exc) from None
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it into place.
+
+    For writers that need a file name (not a handle). ``path`` must be a new path, a regular
+    file or a link to one; on any error the temporary file is removed.
+    """
+    kind, target = _resolve(path)
+    if kind != "atomic":
+        raise OutputError(f"{path}: expected a regular file to replace")
+    folder = target.parent if str(target.parent) else Path(".")
+    tmp = temp_name(target, folder)
+    install_signal_handlers()
+    try:
+        with _pending(tmp):
+            write(tmp)
+            os.chmod(tmp, _mode_for(target))
+            os.replace(tmp, target)
+    except OSError as exc:
+        raise _os_error(path, exc) from None
 
 
 def write_with(path: Path, write: Writer) -> None:
