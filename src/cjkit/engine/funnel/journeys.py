@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 import polars as pl
@@ -144,6 +144,10 @@ def _scan(events: pl.LazyFrame, spec: FunnelSpec) -> tuple[pl.LazyFrame, list[st
     n = spec.n
     m_cols = [f"m_{k}" for k in range(1, n + 1)]
     x_cols = [f"x_{j}" for j in range(len(spec.exclusions))]
+    if spec.until is not None:
+        # On the time column itself, so the bound reaches a database or Parquet scan.
+        horizon = spec.until + timedelta(seconds=spec.window_s)
+        events = events.filter(pl.col("timestamp") <= horizon)
     frame = events.select(
         pl.col(spec.unit).alias(UNIT),
         pl.col("timestamp").dt.epoch("us").alias(T),
@@ -153,8 +157,6 @@ def _scan(events: pl.LazyFrame, spec: FunnelSpec) -> tuple[pl.LazyFrame, list[st
     ).filter(pl.col(UNIT).is_not_null())
     if spec.order != "strict":
         frame = frame.filter(pl.any_horizontal([*m_cols, *x_cols]))
-    if spec.until is not None:
-        frame = frame.filter(pl.col(T) <= _micros(spec.until) + spec.window_s * 1_000_000)
     first_step = pl.coalesce(
         [pl.when(pl.col(c)).then(pl.lit(k, pl.Int64)) for k, c in enumerate(m_cols, start=1)]
         + [pl.lit(n + 1, pl.Int64)]
@@ -667,20 +669,33 @@ def _journeys(
     spec: FunnelSpec,
     materialize: Callable[[pl.LazyFrame], pl.DataFrame],
 ) -> pl.LazyFrame:
-    table = prepare(events, spec, materialize)
+    return journeys_from(prepare(events, spec, materialize), spec)
+
+
+def attempts(table: pl.DataFrame, spec: FunnelSpec) -> pl.LazyFrame:
+    """Return every attempt of the prepared ``table`` (:func:`prepare`) whose step-1 event is in
+    ``spec``'s range, with its ``uid``, ``start`` (µs), ``level``, ``excluded`` and step times.
+
+    A table prepared once (with the widest range's ``until``) serves several ranges: only the
+    starts depend on ``since``/``until``, so comparisons and trends share one scan.
+    """
     base = table.lazy()
-    attempts = chains(base, spec)
+    out = chains(base, spec)
     if spec.exclusions:
-        attempts = _excluded(attempts, base, spec)
-    else:
-        attempts = attempts.with_columns(pl.lit(value=False).alias("excluded"))
+        return _excluded(out, base, spec)
+    return out.with_columns(pl.lit(value=False).alias("excluded"))
+
+
+def journeys_from(table: pl.DataFrame, spec: FunnelSpec) -> pl.LazyFrame:
+    """Return :func:`journeys`' per-unit table from an already prepared ``table``."""
+    attempts_ = attempts(table, spec)
     p_last = pl.coalesce([pl.col(_pcol(k)) for k in range(spec.n, 0, -1)])
     # PostHog's max_step: the first path to reach the furthest step; a clean path replaces an
     # excluded one at the same step. Ties on that event go to the latest start (ordered: the
     # newer path overwrote the older) or to the earliest (unordered: its deque fronts).
     later_first = spec.order != "any"
     units = (
-        attempts.with_columns(p_last.alias("_p_last"))
+        attempts_.with_columns(p_last.alias("_p_last"))
         .sort(
             [UID, "level", "excluded", "_p_last", "start", "start_pos"],
             descending=[False, True, False, False, later_first, False],
