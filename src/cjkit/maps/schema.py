@@ -221,6 +221,19 @@ class Settings(Strict):
     _duration = field_validator("window")(_check_duration)
 
 
+class PathCleaning(Strict):
+    """A path-cleaning rule: node names matching ``regex`` are rewritten to ``alias``."""
+
+    regex: Annotated[str, Field(min_length=1)]
+    alias: str
+
+
+class PathsSettings(Strict):
+    """Settings of ``cjkit paths``: cleaning rules applied in order (PostHog's path cleaning)."""
+
+    cleaning: list[PathCleaning] = Field(default_factory=list)
+
+
 class SpendSpec(Strict):
     """A spend file (CSV or Parquet) with date, channel and amount columns, for CAC."""
 
@@ -265,6 +278,7 @@ class JourneyMap(Strict):
     segments: list[PropertyName] = Field(default_factory=list)
     spend: SpendSpec | None = None
     targets: list[Target] = Field(default_factory=list)
+    paths: PathsSettings = Field(default_factory=PathsSettings)
 
     def stage(self, stage_id: str) -> Stage | None:
         """Return the stage with this id, or None."""
