@@ -42,6 +42,7 @@ from cjkit.api.metrics import (
     read_baseline,
     read_spend,
 )
+from cjkit.api.paths import PathsOptions, paths
 
 __all__ = [
     "ACTIVITY_PERIODS",
@@ -53,6 +54,7 @@ __all__ = [
     "FunnelOptions",
     "FunnelRun",
     "MetricsOptions",
+    "PathsOptions",
     "ReadOptions",
     "RetentionOptions",
     "activity_spec",
@@ -68,6 +70,7 @@ __all__ = [
     "metrics",
     "model_show",
     "models_list",
+    "paths",
     "read_baseline",
     "read_errors",
     "read_events",

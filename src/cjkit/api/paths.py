@@ -14,7 +14,14 @@ from typing import Any
 
 import polars as pl
 
-from cjkit.api.core import FunnelOptions, ReadOptions, collect_checked, funnel_spec, read_errors
+from cjkit.api.core import (
+    FunnelOptions,
+    ReadOptions,
+    collect_checked,
+    funnel_spec,
+    load_model,
+    read_errors,
+)
 from cjkit.durations import parse_duration
 from cjkit.engine import passes as memory
 from cjkit.engine.funnel.journeys import FunnelSpec, journeys
@@ -235,8 +242,6 @@ def _settings(
 
 def paths(paths_in: Sequence[str], options: PathsOptions) -> PathsReport:
     """Return the paths report for the event files ``paths_in``."""
-    from cjkit.api.core import load_model
-
     fo = options.funnel
     loaded = load_model(fo.model) if fo.model else None
     model = loaded.map if loaded else None
@@ -253,9 +258,10 @@ def paths(paths_in: Sequence[str], options: PathsOptions) -> PathsReport:
     )
     bounds = flags = None
     if fspec is not None:
-        units = _funnel_units(events, fspec)
         if options.funnel_step is not None:
             _check_funnel_step(options.funnel_step, mode, fspec.n)
+        units = _funnel_units(events, fspec)
+        if options.funnel_step is not None:
             bounds = _funnel_bounds(units, fspec, options.funnel_step, mode)
             if spec.session_s is None:
                 # PostHog splits funnel paths on the funnel window, not on a session gap.
@@ -340,4 +346,5 @@ def _report(
         transitions=summary.transitions(seqs) if options.transitions else None,
         pruned_links=pruned,
         source={"files": events.files},
+        warnings=list(events.warnings),
     )

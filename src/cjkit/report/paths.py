@@ -135,6 +135,7 @@ class PathsReport:
     transitions: list[Transition] | None = None
     pruned_links: int = 0
     source: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     kind: str = "paths"
 
     def to_dict(self) -> dict[str, Any]:
