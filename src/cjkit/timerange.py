@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,13 +10,36 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from cjkit.errors import UsageError
 
 
-def zone(name: str) -> ZoneInfo:
-    """Return the IANA zone ``name``; raise UsageError for an unknown one."""
+def zone_problem(name: str, example: str = "Europe/Paris") -> str | None:
+    """Return why ``name`` is not a usable time zone, or None when both zoneinfo and Polars
+    (chrono-tz) know it. zoneinfo alone also opens files such as ``right/UTC``,
+    ``posixrules`` or ``localtime`` that Polars rejects halfway through a run."""
     try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        msg = f"--tz: unknown time zone {name!r} (use an IANA name such as UTC or Europe/Paris)"
-        raise UsageError(msg) from None
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return f"unknown time zone {name!r} (use an IANA name such as UTC or {example})"
+    if not _polars_knows(name):
+        return f"time zone {name!r} is not in the IANA list Polars uses (try UTC or {example})"
+    return None
+
+
+@functools.lru_cache(maxsize=64)
+def _polars_knows(name: str) -> bool:
+    import polars as pl
+
+    try:
+        pl.Series([0], dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone(name)
+    except pl.exceptions.PolarsError:
+        return False
+    return True
+
+
+def zone(name: str) -> ZoneInfo:
+    """Return the IANA zone ``name``; raise UsageError for one zoneinfo or Polars doesn't know."""
+    problem = zone_problem(name)
+    if problem:
+        raise UsageError(f"--tz: {problem}")
+    return ZoneInfo(name)
 
 
 def _parse(flag: str, text: str, tz: ZoneInfo, *, end_of_day: bool) -> datetime:
@@ -56,7 +80,22 @@ def parse_range(since: str | None, until: str | None, tz_name: str = "UTC") -> T
     if start and end and end < start:
         msg = f"--until ({until}) is before --since ({since})"
         raise UsageError(msg)
-    return TimeRange(
-        start.astimezone(UTC) if start else None,
-        end.astimezone(UTC) if end else None,
-    )
+    return TimeRange(_utc(start), _utc(end))
+
+
+# Bounds beyond these are no bounds: every local view of a moment within them (any zone, the
+# next period's start) still fits Python's years 1-9999, and no real event log reaches them.
+_LOWEST = datetime(1, 2, 1, tzinfo=UTC)
+_HIGHEST = datetime(9999, 11, 30, tzinfo=UTC)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """``moment`` in UTC; None (no bound) when it lies before 0001-02-01 or after 9999-11-30
+    UTC: ``--since 0001-01-01 --tz Asia/Tokyo`` starts before year 1 in UTC, at the beginning."""
+    if moment is None:
+        return None
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        return None
+    return utc if _LOWEST <= utc <= _HIGHEST else None

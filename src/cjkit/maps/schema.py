@@ -189,13 +189,11 @@ class DataSpec(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        from cjkit.timerange import zone_problem
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            msg = f"unknown time zone {value!r} (use an IANA name such as UTC or Asia/Ho_Chi_Minh)"
-            raise ValueError(msg) from None
+        problem = zone_problem(value, "Asia/Ho_Chi_Minh")
+        if problem:
+            raise ValueError(problem)
         return value
 
 
