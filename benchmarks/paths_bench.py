@@ -67,7 +67,7 @@ def run_cjkit(src: str, steps: int) -> list[tuple[int, str, str, int]]:
         text=True,
     ).stdout
     links = json.loads(out)["links"]
-    return sorted((int(x["step"]), *_names(x), int(x["value"])) for x in links)  # type: ignore[misc]
+    return sorted((int(x["step"]), *_names(x), int(x["value"])) for x in links)
 
 
 def _names(link: dict[str, object]) -> tuple[str, str]:
