@@ -1,38 +1,63 @@
-"""Read event files (CSV, TSV, gzip'd CSV, Parquet, NDJSON; files, globs, folders) lazily.
+"""Read events (CSV, TSV, gzip'd CSV, Parquet, NDJSON; files, globs, folders, stdin) lazily.
 
-The result has the canonical columns ``user_id``, ``event`` (String) and ``timestamp``
-(Datetime[us, UTC]) plus every other column as a property. Nothing is collected here except a
-small sample of each file's time column, to choose how to parse it; Polars reads only the columns
-a query ends up using.
+The result has the canonical columns ``user_id`` and ``event`` (String: identifiers are text in
+every format) and ``timestamp`` (Datetime[us, UTC]) plus every other column as a property.
+Nested properties are reached by dotted paths (:mod:`cjkit.io.nested`), on demand; presets
+(:mod:`cjkit.io.presets`) and identity merging (:mod:`cjkit.io.identity`) are applied here.
+Nothing is collected except small samples (to choose how to parse times and type JSON
+values) and, with identity merging, the small anonymous-to-user map.
 """
 
 from __future__ import annotations
 
-import glob as globlib
-import re
-from collections.abc import Sequence
+import importlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from cjkit.errors import InputError, did_you_mean
+from cjkit.io import identity as ids
+from cjkit.io import nested, times
+from cjkit.io.files import (  # re-exported: callers import these from sources
+    INPUT_FORMATS,
+    STDIN,
+    describe_read_error,
+    expand,
+    file_format,
+    first_line,
+    scan,
+    schema,
+    size,
+)
+from cjkit.io.identity import Identity
+from cjkit.io.presets import RevenueRule
+from cjkit.io.times import RAW_TIME, TIME_DTYPE, TIME_FORMATS
 
 USER, EVENT, TIME = "user_id", "event", "timestamp"
-RAW_TIME = "__raw_time"  # the time as text, kept so an unparseable value can be named
-TIME_DTYPE = pl.Datetime("us", "UTC")
+CLASH_SUFFIX = "_in_file"  # a file column named like a canonical one, when another takes its role
 
-_FORMATS = {
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".txt": "csv",
-    ".ndjson": "ndjson",
-    ".jsonl": "ndjson",
-    ".json": "ndjson",
-}
-TIME_FORMATS = ("auto", "iso", "date", "epoch_s", "epoch_ms")
+__all__ = [
+    "EVENT",
+    "INPUT_FORMATS",
+    "RAW_TIME",
+    "STDIN",
+    "TIME",
+    "TIME_DTYPE",
+    "TIME_FORMATS",
+    "USER",
+    "ColumnMap",
+    "Events",
+    "describe_read_error",
+    "expand",
+    "file_format",
+    "first_line",
+    "quality",
+    "raise_for_quality",
+    "read",
+]
 
 
 @dataclass(frozen=True)
@@ -44,6 +69,35 @@ class ColumnMap:
     time: str = TIME
     tz: str = "UTC"
     time_format: str = "auto"
+    # Database inputs (cjkit.io.remote): the table or the SQL query to read.
+    table: str | None = None
+    query: str | None = None
+    # Reading vendor exports (cjkit.io.presets sets these; a map or flags may too).
+    preset: str | None = None
+    input_format: str | None = None
+    identity: Identity | None = None
+    event_value: str | None = None
+    event_fallback: str | None = None
+    aliases: Mapping[str, str] = field(default_factory=dict)
+    revenue: RevenueRule | None = None
+
+
+class Columns(dict[str, pl.DataType]):
+    """The event columns; a dotted path that is not a column yet is resolved on first use."""
+
+    def __init__(self, items: Mapping[str, pl.DataType], resolve: Callable[[str], bool]) -> None:
+        super().__init__(items)
+        self._resolve = resolve
+
+    def __contains__(self, key: object) -> bool:
+        if super().__contains__(key):
+            return True
+        return isinstance(key, str) and "." in key and self._resolve(key)
+
+    def __getitem__(self, key: str) -> pl.DataType:
+        if not super().__contains__(key) and "." in key:
+            self._resolve(key)
+        return super().__getitem__(key)
 
 
 @dataclass
@@ -56,6 +110,27 @@ class Events:
     tz: str
     per_file: list[pl.LazyFrame] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Identity merging: anonymous ids counted for a user, and those tied to several users.
+    merged_ids: int | None = None
+    identity_conflicts: int | None = None
+    preset: str | None = None
+
+    def __post_init__(self) -> None:
+        self.columns = Columns(self.columns, self._add_path)
+
+    def _add_path(self, name: str) -> bool:
+        found = nested.resolve(self.frame, dict.copy(self.columns), name)
+        if found is None:
+            return False
+        expr, dtype = found
+        self.frame = self.frame.with_columns(expr.alias(name))
+        dict.__setitem__(self.columns, name, dtype)
+        return True
+
+    def resolve(self, names: Sequence[str]) -> None:
+        """Add the dotted paths among ``names`` as columns (lazily); unknown names are left."""
+        for name in names:
+            _ = name in self.columns
 
     @property
     def properties(self) -> list[str]:
@@ -74,150 +149,97 @@ class Events:
         total = 0
         for name in self.files:
             path = Path(name)
-            fmt = file_format(path)
-            if fmt == "parquet":
+            if name != STDIN and file_format(path) == "parquet":
                 total += pl.scan_parquet(path).select(pl.len()).collect().item()
             else:
                 gz = path.suffix.lower() in (".gz", ".gzip")
-                total += path.stat().st_size // (15 if gz else 50)
+                total += size(path) // (15 if gz else 50)
         return total
 
     def require(self, names: Sequence[str], what: str) -> None:
-        """Raise InputError naming the first of ``names`` that is not a column."""
+        """Raise InputError naming the first of ``names`` that is not a column or path."""
         for name in names:
             if name not in self.columns or name == RAW_TIME:
                 raise InputError(
                     f"{what}: no column '{name}' in the events "
                     f"(columns: {', '.join(self.columns)})",
-                    hint=did_you_mean(name, self.columns),
+                    hint=did_you_mean(name, list(self.columns)),
                 )
 
 
-def file_format(path: Path) -> str | None:
-    """Return the reader for a file by its suffix (``.csv.gz`` reads as csv), or None."""
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] in (".gz", ".gzip"):
-        suffixes = suffixes[:-1]
-    return _FORMATS.get(suffixes[-1]) if suffixes else None
+def _canonical_time(path: Path, frame: pl.LazyFrame, dtype: pl.DataType, cmap: ColumnMap) -> Any:
+    """Return ``frame`` with the canonical time (for sources renamed already, as remote's)."""
+    return times.canonical_time(path, frame, dtype, cmap.time, cmap.time_format, cmap.tz, [])
 
 
-def expand(paths: Sequence[str]) -> list[Path]:
-    """Return the data files named by paths, globs and folders, sorted; raise InputError."""
-    if not paths:
-        raise InputError("no event files given")
-    files: list[Path] = []
-    for text in paths:
-        if any(ch in text for ch in "*?["):
-            matched = sorted(Path(p) for p in globlib.glob(text, recursive=True))
-            matched = [p for p in matched if p.is_file() and file_format(p)]
-            if not matched:
-                raise InputError(f"{text}: the pattern matches no event files")
-            files.extend(matched)
-            continue
-        path = Path(text)
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file() and file_format(p) and not p.name.startswith((".", "_"))
-            )
-            if not found:
-                raise InputError(
-                    f"{text}: the folder holds no event files "
-                    "(.csv, .tsv, .csv.gz, .parquet, .ndjson, .jsonl)"
-                )
-            files.extend(found)
-        elif path.is_file():
-            if file_format(path) is None:
-                raise InputError(
-                    f"{text}: unknown file type '{path.suffix}' "
-                    "(expected .csv, .tsv, .csv.gz, .parquet, .ndjson or .jsonl)"
-                )
-            files.append(path)
-        else:
-            raise InputError(f"{text}: no such file or folder")
-    return list(dict.fromkeys(files))
+def _text_columns(cmap: ColumnMap) -> list[str]:
+    names = [cmap.user, cmap.event, cmap.time]
+    if cmap.identity:
+        names += [cmap.identity.anonymous, cmap.identity.user]
+    return [n.split(".")[0] for n in names] + names
 
 
-def _hive_columns(path: Path) -> dict[str, str]:
-    return dict(part.split("=", 1) for part in path.parent.parts if "=" in part)
+def _role(
+    path: Path,
+    frame: pl.LazyFrame,
+    columns: dict[str, pl.DataType],
+    role: str,
+    name: str,
+    shown: list[str],
+) -> pl.Expr:
+    if name in columns:
+        return pl.col(name)
+    found = nested.resolve(frame, columns, name)
+    if found is not None:
+        return found[0]
+    hint = did_you_mean(name, shown)
+    raise InputError(
+        f"{path}: no {role} column '{name}' (columns: {', '.join(shown)})",
+        hint=(f"{hint} Set it with --{role}-col." if hint else f"set it with --{role}-col"),
+    )
 
 
-def _scan(path: Path) -> pl.LazyFrame:
-    fmt = file_format(path)
-    name = str(path)
-    if path.stat().st_size == 0:
-        raise InputError(f"{name}: the file is empty")
-    if fmt == "parquet":
-        frame = pl.scan_parquet(path)
-    elif fmt in ("csv", "tsv"):
-        frame = pl.scan_csv(
-            path,
-            separator="\t" if fmt == "tsv" else ",",
-            infer_schema_length=10_000,
-            encoding="utf8",
-            raise_if_empty=True,
-        )
-    else:
-        frame = pl.scan_ndjson(path, infer_schema_length=10_000)
-    hive = _hive_columns(path)
-    if hive:
-        frame = frame.with_columns(pl.lit(v).alias(k) for k, v in hive.items())
-    return frame
+def _roles(
+    path: Path, frame: pl.LazyFrame, columns: dict[str, pl.DataType], cmap: ColumnMap
+) -> pl.LazyFrame:
+    """Return ``frame`` with the canonical unit, event and time columns (time still raw)."""
+    _check_duplicates(path, columns)
+    shown = list(columns)
+    used = {cmap.user, cmap.event, cmap.time}
+    # A file column named like a canonical one whose role another column takes stays readable.
+    clash = {c: f"{c}{CLASH_SUFFIX}" for c in (USER, EVENT, TIME) if c in columns and c not in used}
+    if clash:
+        frame = frame.rename(clash)
+        columns = {clash.get(k, k): v for k, v in columns.items()}
+    constant = cmap.event_value is not None and cmap.event not in columns
+    user = _role(path, frame, columns, "user", cmap.user, shown)
+    event = (
+        pl.lit(cmap.event_value)
+        if constant
+        else _role(path, frame, columns, "event", cmap.event, shown)
+    )
+    when = _role(path, frame, columns, "time", cmap.time, shown)
+    if cmap.event_fallback and cmap.event_fallback in columns:
+        event = pl.coalesce(event.cast(pl.String), pl.col(cmap.event_fallback).cast(pl.String))
+    # Top-level role columns are replaced by the canonical ones; nested ones keep their parent.
+    top = [n for n in dict.fromkeys((cmap.user, cmap.event, cmap.time)) if n in columns]
+    frame = frame.with_columns(
+        user.cast(pl.String).alias("__u"), event.cast(pl.String).alias("__e"), when.alias("__t")
+    )
+    frame = frame.drop(top)
+    frame = frame.rename({"__u": USER, "__e": EVENT, "__t": TIME})
+    return frame.select(USER, EVENT, TIME, pl.exclude(USER, EVENT, TIME))
 
 
-def _schema(path: Path, frame: pl.LazyFrame) -> dict[str, pl.DataType]:
-    try:
-        return dict(frame.collect_schema())
-    except InputError:
-        raise
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: can't read the file: {first_line(exc)}") from None
+def _check_duplicates(path: Path, columns: dict[str, pl.DataType]) -> None:
+    import re
 
-
-def describe_read_error(path: str, exc: BaseException) -> str:
-    """Return a one-line message for a read error, naming the line of a ragged CSV row."""
-    text = first_line(exc)
-    if "more fields than defined" in text or "fewer fields" in text:
-        where = _ragged_line(Path(path))
-        if where:
-            return f"{path}: {where}"
-    return f"{path}: can't read the events: {text}"
-
-
-def _ragged_line(path: Path) -> str | None:
-    # Only on the error path: find the first line whose field count differs from the header's.
-    fmt = file_format(path)
-    if fmt not in ("csv", "tsv") or path.suffix.lower() in (".gz", ".gzip"):
-        return None
-    sep = "\t" if fmt == "tsv" else ","
-    lines = pl.read_csv(
-        path,
-        has_header=False,
-        separator="\x1f",
-        quote_char=None,
-        new_columns=["line"],
-        schema_overrides={"line": pl.String},
-        infer_schema=False,
-    ).with_row_index("n", offset=1)
-    # Separators inside double-quoted fields don't count: drop quoted parts first.
-    fields = pl.col("line").str.replace_all(r'"[^"]*"', "").str.count_matches(sep, literal=True) + 1
-    counted = lines.with_columns(fields.alias("fields"))
-    header = counted["fields"][0]
-    bad = counted.filter((pl.col("fields") != header) & (pl.col("line").str.strip_chars() != ""))
-    if bad.height == 0:
-        return None
-    row = bad.row(0, named=True)
-    return f"line {row['n']:,} has {row['fields']} fields, the header has {header}"
-
-
-def first_line(exc: BaseException) -> str:
-    """Return the first line of an error's text, in words a user can act on."""
-    text = str(exc).strip().splitlines()
-    line = text[0] if text else type(exc).__name__
-    if "invalid utf-8" in line.lower() or "utf8" in line.lower():
-        return "it is not UTF-8 text (convert it with iconv -t UTF-8)"
-    return line
+    names = list(columns)
+    # The CSV reader renames a repeated header to NAME_duplicated_N instead of failing.
+    for name in names:
+        match = re.match(r"^(?P<name>.+)_duplicated_\d+$", name)
+        if match and match["name"] in names:
+            raise InputError(f"{path}: duplicate column name {match['name']!r} in the header")
 
 
 def read(paths: Sequence[str], cmap: ColumnMap | None = None) -> Events:
@@ -227,201 +249,151 @@ def read(paths: Sequence[str], cmap: ColumnMap | None = None) -> Events:
         raise InputError(
             f"unknown time format '{cmap.time_format}' (expected {', '.join(TIME_FORMATS)})"
         )
-    files = expand(paths)
+    if cmap.input_format is not None and cmap.input_format not in INPUT_FORMATS:
+        raise InputError(
+            f"unknown input format '{cmap.input_format}' (expected {', '.join(INPUT_FORMATS)})"
+        )
+    # --- remote inputs: PostgreSQL, DuckDB files, object stores (cjkit.io.remote) ---
+    remote = _remote()
+    if remote is not None and remote.is_remote(paths, cmap):
+        return finish(remote.read(paths, cmap), cmap)
+    # --- end of remote inputs ---
+    files = expand(paths, cmap.input_format)
     frames: list[pl.LazyFrame] = []
     schemas: list[dict[str, pl.DataType]] = []
+    warnings: list[str] = []
+    text = _text_columns(cmap)
     for path in files:
-        frame = _scan(path)
-        columns = _schema(path, frame)
-        _check_columns(path, columns, cmap)
-        frame = frame.rename({cmap.user: USER, cmap.event: EVENT, cmap.time: TIME}, strict=False)
-        frame = _canonical_time(path, frame, columns[cmap.time], cmap)
-        frame = frame.with_columns(pl.col(EVENT).cast(pl.String))
+        frame = scan(path, text, cmap.input_format)
+        columns = schema(path, frame)
+        frame = _roles(path, frame, columns, cmap)
+        dtype = schema(path, frame)[TIME]
+        frame = times.canonical_time(
+            path, frame, dtype, cmap.time, cmap.time_format, cmap.tz, warnings
+        )
         frames.append(frame)
         schemas.append(dict(frame.collect_schema()))
-    frame, columns = _union(frames, schemas)
+    frame, columns = _union(files, frames, schemas)
     columns.pop(RAW_TIME, None)
-    return Events(frame, [str(f) for f in files], columns, cmap.tz, per_file=frames)
+    events = Events(frame, [str(f) for f in files], columns, cmap.tz, per_file=frames)
+    events.warnings.extend(warnings)
+    return finish(events, cmap)
 
 
-_DUPLICATED = re.compile(r"^(?P<name>.+)_duplicated_\d+$")
+def _remote() -> Any:
+    # The remote sources land in their own module; a tree without it reads files only.
+    try:
+        return importlib.import_module("cjkit.io.remote")
+    except ImportError:
+        return None
 
 
-def _check_columns(path: Path, columns: dict[str, pl.DataType], cmap: ColumnMap) -> None:
-    names = list(columns)
-    # The CSV reader renames a repeated header to NAME_duplicated_N instead of failing.
-    for name in names:
-        match = _DUPLICATED.match(name)
-        if match and match["name"] in names:
-            raise InputError(f"{path}: duplicate column name {match['name']!r} in the header")
-    for role, name in (("user", cmap.user), ("event", cmap.event), ("time", cmap.time)):
-        if name not in columns:
-            hint = did_you_mean(name, names)
+def finish(events: Events, cmap: ColumnMap) -> Events:
+    """Apply the aliases, the revenue rule and identity merging of ``cmap`` to ``events``."""
+    events.preset = cmap.preset
+    for name, source in cmap.aliases.items():
+        if name not in events.columns and source in events.columns:
+            dict.__setitem__(events.columns, name, events.columns[source])
+            events.frame = events.frame.with_columns(pl.col(source).alias(name))
+    if cmap.revenue is not None:
+        _revenue(events, cmap.revenue)
+    if cmap.identity is not None:
+        _merge(events, cmap)
+    return events
+
+
+def _revenue(events: Events, rule: RevenueRule) -> None:
+    """Null the amounts of excluded rows and make refund amounts negative."""
+    excluded = pl.lit(value=False)
+    for prop, value in rule.exclude.items():
+        if prop not in events.columns:
+            continue
+        col = pl.col(prop)
+        if isinstance(value, dict) and "exists" in value:
+            test = col.is_not_null() if value["exists"] else col.is_null()
+        elif isinstance(value, list):
+            test = col.cast(pl.String).str.to_lowercase().is_in([str(v).lower() for v in value])
+        else:
+            test = col.cast(pl.String).str.to_lowercase() == str(value).lower()
+        excluded = excluded | test.fill_null(value=False)
+    refund = pl.col(EVENT).is_in(list(rule.refunds))
+    for amount in rule.amount:
+        if amount not in events.columns:
+            continue
+        value = pl.col(amount).cast(pl.Float64, strict=False)
+        events.frame = events.frame.with_columns(
+            pl.when(excluded)
+            .then(None)
+            .when(refund)
+            .then(-value.abs())
+            .otherwise(value)
+            .alias(amount)
+        )
+        dict.__setitem__(events.columns, amount, pl.Float64())
+
+
+def _merge(events: Events, cmap: ColumnMap) -> None:
+    rule = cmap.identity
+    assert rule is not None
+    exprs = []
+    for name in (rule.anonymous, rule.user):
+        if name == cmap.user:
+            exprs.append(pl.col(USER))
+        elif name in events.columns:
+            exprs.append(pl.col(name))
+        else:
             raise InputError(
-                f"{path}: no {role} column '{name}' (columns: {', '.join(names)})",
-                hint=(f"{hint} Set it with --{role}-col." if hint else f"set it with --{role}-col"),
+                f"identity: no column '{name}' in the events (columns: {', '.join(events.columns)})",
+                hint=did_you_mean(name, list(events.columns)),
             )
+    anon, user = exprs
+    try:
+        idmap = ids.build(events.frame, anon, user, TIME)
+    except pl.exceptions.PolarsError as exc:
+        files = events.files[0] if len(events.files) == 1 else f"{len(events.files)} files"
+        raise InputError(describe_read_error(files, exc)) from None
+    fallback = anon if rule.anonymous != cmap.user else None
+    events.frame = ids.apply(events.frame, USER, fallback, idmap)
+    events.merged_ids = idmap.merged
+    events.identity_conflicts = idmap.conflicts
+    if idmap.conflicts:
+        events.warnings.append(
+            f"identity: {idmap.conflicts:,} anonymous id(s) are tied to more than one user; "
+            "each counts for the first (run cjkit inspect for details)"
+        )
+
+
+def _nested_kind(dtype: pl.DataType) -> str:
+    if isinstance(dtype, pl.Struct):
+        return "struct"
+    if isinstance(dtype, pl.List | pl.Array):
+        return "list"
+    return "scalar"
 
 
 def _union(
-    frames: list[pl.LazyFrame], schemas: list[dict[str, pl.DataType]]
+    files: list[Path], frames: list[pl.LazyFrame], schemas: list[dict[str, pl.DataType]]
 ) -> tuple[pl.LazyFrame, dict[str, pl.DataType]]:
     if len(frames) == 1:
         return frames[0], schemas[0]
-    # Files may disagree on a column's type (a CSV infers integers where another file has
-    # strings): relax to a common supertype, falling back to text for the unit id.
-    user_types = {s[USER] for s in schemas}
-    if len(user_types) > 1 and not all(t.is_integer() for t in user_types):
-        frames = [f.with_columns(pl.col(USER).cast(pl.String)) for f in frames]
+    # A column that is a scalar in one file and a struct or list in another can't be combined
+    # without inventing values: name both files and types.
+    first: dict[str, tuple[Path, pl.DataType]] = {}
+    for path, cols in zip(files, schemas, strict=True):
+        for name, dtype in cols.items():
+            if dtype == pl.Null:
+                continue
+            seen = first.setdefault(name, (path, dtype))
+            if _nested_kind(seen[1]) != _nested_kind(dtype):
+                raise InputError(
+                    f"column '{name}' is {seen[1]} in {seen[0]} but {dtype} in {path}: "
+                    "the files' schemas conflict"
+                )
     combined = pl.concat(frames, how="diagonal_relaxed")
     try:
         return combined, dict(combined.collect_schema())
     except pl.exceptions.PolarsError as exc:
         raise InputError(f"the files don't share compatible columns: {first_line(exc)}") from None
-
-
-_ISO_OFFSET = re.compile(r"(Z|[+-]\d{2}:?\d{2})$")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_COMPACT_DATE = re.compile(r"^\d{8}$")
-_EPOCH = re.compile(r"^-?\d{9,13}(\.\d+)?$")
-
-
-def _canonical_time(
-    path: Path, frame: pl.LazyFrame, dtype: pl.DataType, cmap: ColumnMap
-) -> pl.LazyFrame:
-    col = pl.col(TIME)
-    if isinstance(dtype, pl.Datetime):
-        expr = col.dt.cast_time_unit("us")
-        expr = (
-            expr.dt.convert_time_zone("UTC")
-            if dtype.time_zone
-            else expr.dt.replace_time_zone(
-                cmap.tz, ambiguous="earliest", non_existent="null"
-            ).dt.convert_time_zone("UTC")
-        )
-    elif isinstance(dtype, pl.Date):
-        expr = _local(col.cast(pl.Datetime("us")), cmap.tz)
-    elif dtype.is_numeric():
-        expr = _epoch(col, path, frame, cmap.time_format)
-    elif dtype == pl.String:
-        raw = pl.col(TIME).alias(RAW_TIME)
-        return frame.with_columns(raw, _parse_text(path, frame, cmap).alias(TIME))
-    elif dtype == pl.Null:
-        raise InputError(f"{path}: the time column '{cmap.time}' is empty (all values are null)")
-    else:
-        raise InputError(f"{path}: the time column '{cmap.time}' has type {dtype}, not a time")
-    return frame.with_columns(pl.lit(None, pl.String).alias(RAW_TIME), expr.alias(TIME))
-
-
-def _local(expr: pl.Expr, tz: str) -> pl.Expr:
-    return expr.dt.replace_time_zone(
-        tz, ambiguous="earliest", non_existent="null"
-    ).dt.convert_time_zone("UTC")
-
-
-def _epoch(col: pl.Expr, path: Path, frame: pl.LazyFrame, time_format: str) -> pl.Expr:
-    unit = time_format
-    if unit not in ("epoch_s", "epoch_ms"):
-        sample = frame.head(10_000).select(col.drop_nulls().abs().max()).collect()
-        biggest = sample.item() if sample.height else None
-        # Seconds since 1970 stay below 1e11 until the year 5138; milliseconds pass it in 1973.
-        unit = "epoch_ms" if biggest is not None and biggest >= 1e11 else "epoch_s"
-    scale = 1_000 if unit == "epoch_ms" else 1_000_000
-    micros = (col.cast(pl.Float64) * scale).round(0).cast(pl.Int64)
-    return pl.from_epoch(micros, time_unit="us").dt.replace_time_zone("UTC")
-
-
-def _sample_text(path: Path, frame: pl.LazyFrame) -> list[str]:
-    try:
-        sample = frame.select(pl.col(TIME).str.strip_chars()).head(2_000).collect().to_series()
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"{path}: can't read the file: {first_line(exc)}") from None
-    return [v for v in sample.to_list() if v]
-
-
-def _parse_text(path: Path, frame: pl.LazyFrame, cmap: ColumnMap) -> pl.Expr:
-    values = _sample_text(path, frame)
-    if not values:
-        if frame.head(1).select(pl.len()).collect().item() == 0:
-            raise InputError(f"{path}: no events (the file has a header but no rows)")
-        raise InputError(f"{path}: the time column '{cmap.time}' is empty (all values are null)")
-    fmt = cmap.time_format
-    if fmt == "auto":
-        fmt = _guess(path, values, cmap.time)
-    text = pl.col(TIME).str.strip_chars()
-    if fmt.startswith("epoch"):
-        return _epoch(text.cast(pl.Float64, strict=False), path, frame, fmt)
-    if fmt == "date":
-        pattern = "%Y%m%d" if _COMPACT_DATE.match(values[0]) else "%Y-%m-%d"
-        return _local(text.str.to_date(pattern, strict=False).cast(pl.Datetime("us")), cmap.tz)
-    offsets = any(_ISO_OFFSET.search(v) for v in values)
-    fast = _fast_format(values, _FAST_UTC if offsets else _FAST_NAIVE)
-    if fast is not None:
-        # The common shape parses directly, several times faster than normalizing every value;
-        # only the values it can't read (a fraction, spaces, another offset) take the general
-        # path, which is cheap on a column that is then almost all null.
-        direct = pl.col(TIME).str.to_datetime(
-            fast, time_unit="us", time_zone="UTC" if offsets else None, strict=False
-        )
-        text = pl.when(direct.is_null()).then(text)
-    if offsets:
-        norm = text.str.replace(" ", "T", literal=True).str.replace(r"Z$", "+00:00")
-        norm = norm.str.replace(r"([+-]\d{2})(\d{2})$", "$1:$2")
-        parsed = norm.str.to_datetime(
-            "%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", time_zone="UTC", strict=False
-        )
-    else:
-        norm = text.str.replace(" ", "T", literal=True)
-        seconds = all(v.count(":") >= 2 for v in values)
-        pattern = "%Y-%m-%dT%H:%M:%S%.f" if seconds else "%Y-%m-%dT%H:%M"
-        parsed = norm.str.to_datetime(pattern, time_unit="us", strict=False)
-    if fast is not None:
-        parsed = pl.coalesce(direct, parsed)
-    return parsed if offsets else _local(parsed, cmap.tz)
-
-
-_FAST_UTC = {
-    "%Y-%m-%dT%H:%M:%SZ": re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"),
-    "%Y-%m-%d %H:%M:%SZ": re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z$"),
-}
-_FAST_NAIVE = {
-    "%Y-%m-%dT%H:%M:%S": re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"),
-    "%Y-%m-%d %H:%M:%S": re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"),
-}
-
-
-def _fast_format(values: list[str], formats: dict[str, re.Pattern[str]]) -> str | None:
-    """Return the exact format every sampled value has, when it is one of ``formats``."""
-    for fmt, shape in formats.items():
-        if all(shape.match(v) for v in values):
-            return fmt
-    return None
-
-
-def _guess(path: Path, values: list[str], column: str) -> str:
-    kinds = set()
-    for value in values:
-        if _ISO.match(value):
-            kinds.add("iso")
-        elif _DATE.match(value) or _COMPACT_DATE.match(value):
-            kinds.add("date")
-        elif _EPOCH.match(value):
-            kinds.add("epoch")
-        else:
-            raise InputError(
-                f"{path}: can't read {value!r} in column '{column}' as a time "
-                "(expected ISO-8601 such as 2025-01-31T09:30:00Z, a date, or epoch seconds)",
-                hint="set --time-format when the column is ambiguous",
-            )
-    if len(kinds) > 1:
-        raise InputError(
-            f"{path}: column '{column}' mixes time formats ({', '.join(sorted(kinds))}), "
-            f"e.g. {values[0]!r}",
-            hint="convert the column to one format, or pass --time-format",
-        )
-    kind = kinds.pop()
-    return {"iso": "iso", "date": "date", "epoch": "epoch_auto"}[kind]
 
 
 def quality(events: Events) -> pl.LazyFrame:
@@ -455,7 +427,8 @@ def raise_for_quality(events: Events, row: dict[str, object]) -> None:
         where = _first_bad_location(events, str(value))
         raise InputError(
             f"{where}can't read {value!r} as a time ({bad:,} value(s) in all); "
-            "expected a real date and time in one format, such as 2025-01-31T09:30:00Z"
+            "expected a real date and time in 0001..9999 in one format, "
+            "such as 2025-01-31T09:30:00Z"
         )
     dropped = int(row["null_user"] or 0) + int(row["null_time"] or 0)  # type: ignore[call-overload]
     if dropped:
