@@ -103,3 +103,10 @@ def one_of(flag: str, value: str, choices: Sequence[str]) -> str:
             hint=did_you_mean(value, choices),
         )
     return value
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (``cjkit.io.output`` raises it); the CLI exits 143 (128 + 15).
+
+    A BaseException, like KeyboardInterrupt, so no ``except Exception`` swallows it.
+    """

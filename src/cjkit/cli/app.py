@@ -8,16 +8,18 @@ stay fast in shell scripts that call cjkit often.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from cjkit import __version__
 from cjkit.errors import CjkitError, MapInvalid
+from cjkit.text import escape_controls
 
 app = typer.Typer(
     name="cjkit",
@@ -56,11 +58,19 @@ def _root(
     del version
     _STATE["debug"] = debug
     _STATE["quiet"] = quiet
+    with reported():
+        from cjkit.environment import check_environment
+
+        check_environment()  # every command refuses a bad CJKIT_MEMORY_LIMIT, not only some
 
 
 def err(text: str) -> None:
-    """Write one line to stderr (newlines inside ``text`` become spaces)."""
-    sys.stderr.write(text.replace("\n", " ") + "\n")
+    """Write one line to stderr (newlines inside ``text`` become spaces; the spinner is
+    cleared first, and control characters are escaped so data can't drive the terminal)."""
+    from cjkit import progress
+
+    progress.clear()
+    sys.stderr.write(escape_controls(text.replace("\n", " ")) + "\n")
 
 
 def warn(messages: Sequence[str]) -> None:
@@ -94,25 +104,40 @@ def reported(progress: str | None = None) -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except (typer.Exit, typer.Abort, _CLICK_ERROR):
         raise
-    except KeyboardInterrupt:
-        err("Interrupted.")
-        raise typer.Exit(130) from None
-    except Exception as exc:
-        if _STATE["debug"]:
-            traceback.print_exc()
-        err(
-            f"Internal error: {type(exc).__name__}: {exc} — this is a bug in cjkit; please "
-            "report it with the command you ran (rerun with --debug for the traceback)"
-        )
-        raise typer.Exit(3) from None
+    except (SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # PanicException and signals are BaseExceptions too
+        _fail(exc)
+
+
+def _fail(exc: BaseException) -> NoReturn:
+    """Print what :func:`cjkit.cli.boundary.classify` makes of ``exc`` and exit with its code."""
+    from cjkit import progress
+    from cjkit.cli.boundary import classify
+
+    progress.clear()
+    outcome = classify(exc)
+    if outcome.code == 3 and _STATE["debug"]:
+        traceback.print_exception(exc)
+    if outcome.line:
+        err(outcome.line)
+    raise typer.Exit(outcome.code) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the exit code. Usage errors print one line and return 2."""
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
+    _prepare(args)
     try:
-        result = command.main(args=args, prog_name="cjkit", standalone_mode=False)
+        try:
+            result = command.main(args=args, prog_name="cjkit", standalone_mode=False)
+        except (typer.Exit, typer.Abort, _CLICK_ERROR):
+            raise
+        except SystemExit:
+            raise
+        except BaseException as exc:  # outside ``reported`` (callbacks): the same rules
+            _fail(exc)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
@@ -123,6 +148,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         err(f"Error: {message} (see 'cjkit {_subcommand(args)}--help')")
         return int(getattr(exc, "exit_code", 2))
     return int(result) if isinstance(result, int) else 0
+
+
+def _prepare(args: list[str]) -> None:
+    """Handle SIGINT/SIGTERM (no temporary file is left behind) and keep Rust's panic
+    backtraces (RUST_BACKTRACE) off the terminal unless ``--debug``."""
+    from cjkit.io.output import install_signal_handlers
+
+    install_signal_handlers()
+    if "--debug" not in args:
+        os.environ["RUST_BACKTRACE"] = "0"
 
 
 def _subcommand(args: list[str]) -> str:

@@ -15,30 +15,17 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import re
 from pathlib import Path
 
 import polars as pl
 
-from cjkit.errors import UsageError
+from cjkit.environment import MEMORY_LIMIT, parse_size
 
 BYTES_PER_EVENT = 100
 RETENTION_BYTES_PER_EVENT = 40
 MIN_EVENTS_PER_PASS = 10_000_000
 FALLBACK_BYTES = 8 * 1024**3  # when the platform does not say
-LIMIT_VARIABLE = "CJKIT_MEMORY_LIMIT"
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?\s*$", re.IGNORECASE)
-
-
-def parse_size(text: str) -> int:
-    """Return the bytes of a size such as ``8G``, ``512M`` or ``16GiB``; raise UsageError."""
-    match = _SIZE.match(text)
-    if not match:
-        raise UsageError(
-            f"{LIMIT_VARIABLE}: expected a size such as 8G, 512M or 16GiB, got {text!r}"
-        )
-    scale = 1024 ** "BKMGT".index((match[2] or "B").upper())
-    return int(float(match[1]) * scale)
+LIMIT_VARIABLE = MEMORY_LIMIT
 
 
 def available_bytes() -> int:

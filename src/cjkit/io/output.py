@@ -31,7 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import BinaryIO
 
-from cjkit.errors import OutputError
+from cjkit.errors import OutputError, Terminated
 
 STDOUT = "-"
 # Names of the process's own standard streams: written through the open descriptor, so a
@@ -40,10 +40,6 @@ _STDOUT_NAMES = frozenset({STDOUT, "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"
 _STDERR_NAMES = frozenset({"/dev/stderr", "/dev/fd/2", "/proc/self/fd/2"})
 
 Writer = Callable[[BinaryIO], None]
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived; the CLI exits 143 (128 + 15) after the cleanup."""
 
 
 # Temporary files being written now; the signal handler removes them before it raises.
@@ -124,8 +120,8 @@ def _resolve(path: Path) -> tuple[str, Path]:
         return "stderr", path
     try:
         info = path.stat()  # follows symlinks
-    except FileNotFoundError:
-        info = None
+    except (FileNotFoundError, NotADirectoryError):
+        info = None  # _check_folder says which part of the path is missing or not a folder
     except OSError as exc:
         raise _os_error(path, exc, "can't use this path") from None
     if info is None:
