@@ -391,3 +391,65 @@ def test_predictions_are_bounded(x: int, t_x: float, extra: float, horizon: floa
     short = bgnbd.expected_purchases(params, horizon, xs, txs, Ts)[0]
     longer = bgnbd.expected_purchases(params, horizon * 2, xs, txs, Ts)[0]
     assert 0.0 <= short <= longer
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_cli_json_and_units_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from cjkit.cli import main
+
+    units = tmp_path / "units.csv"
+    args = [
+        "clv", SAMPLE, "--purchase-event", "purchase", "--amount", "amount",
+        "--observation-end", "1998-06-30", "--holdout", "39w", "--format", "json",
+        "--units", str(units), "--top", "3",
+    ]  # fmt: skip
+    assert main(args) == 0
+    captured = capsys.readouterr()
+    doc = json.loads(captured.out)
+    assert doc["kind"] == "clv"
+    assert set(doc["params"]) == {"bg_nbd", "gamma_gamma"}
+    assert _published(doc["holdout"]["params"]["bg_nbd"]) == PUBLISHED
+    assert len(doc["top"]) == 3
+    assert "zero or negative amount" in captured.err
+    table = pl.read_csv(units, schema_overrides={"unit": pl.String})
+    assert table.columns == [
+        "unit", "frequency", "recency", "T", "monetary_value", "expected_purchases",
+        "prob_alive", "expected_avg_value", "clv", "rfm_segment",
+    ]  # fmt: skip
+    assert table.height == 2357
+
+
+def test_cli_table_prints_the_conventions(capsys: pytest.CaptureFixture[str]) -> None:
+    from cjkit.cli import main
+
+    assert main(["clv", SAMPLE, "--purchase-event", "purchase", "--amount", "amount"]) == 0
+    out = capsys.readouterr().out
+    assert "BG/NBD r" in out
+    assert "Conventions: frequency = purchase days - 1" in out
+    assert "RFM segments" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--purchase-event", "purchse"], "no purchase events (purchse)"),
+        (["--purchase-event", "purchase", "--horizon", "soon"], "horizon: expected a span"),
+        (["--purchase-event", "purchase", "--holdout", "2x"], "holdout: expected a span"),
+        (["--purchase-event", "purchase", "--amount", "cds2"], "no column 'cds2'"),
+        (["--purchase-event", "purchase", "--amount", "event"], "expected numbers"),
+        (["--purchase-event", "purchase", "--time-unit", "hour"], "time unit"),
+        (["--model", "nosuch"], "nosuch"),
+        (["--purchase-event", "purchase", "--discount", "2"], "discount"),
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cjkit.cli import main
+
+    assert main(["clv", SAMPLE, *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert message in err[0]

@@ -4,6 +4,7 @@ Each function takes paths (or a model reference) plus options, plans one lazy qu
 a report from :mod:`cjkit.report`. Nothing here prints.
 """
 
+from cjkit.api.clv import ClvOptions, ClvRun, clv
 from cjkit.api.cohorts import (
     ACTIVITY_PERIODS,
     ANY,
@@ -51,6 +52,8 @@ __all__ = [
     "NEW_BASES",
     "ActivityOptions",
     "CheckOptions",
+    "ClvOptions",
+    "ClvRun",
     "FunnelOptions",
     "FunnelRun",
     "MetricsOptions",
@@ -59,6 +62,7 @@ __all__ = [
     "RetentionOptions",
     "activity_spec",
     "check",
+    "clv",
     "collect_checked",
     "evaluate",
     "funnel",

@@ -27,7 +27,8 @@ from cjkit.cli import inspect
 from cjkit.cli import funnel
 from cjkit.cli import cohorts
 from cjkit.cli import metrics
+from cjkit.cli import clv
 from cjkit.cli import paths
 
 # isort: on
-__all__ = ["app", "cohorts", "funnel", "inspect", "main", "maps", "metrics", "paths", "run"]
+__all__ = ["app", "clv", "cohorts", "funnel", "inspect", "main", "maps", "metrics", "paths", "run"]

@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from cjkit.render.table import kv_table, new_table, num, pct
+from cjkit.render.table import new_table, num, pct
 from cjkit.report.clv import ClvReport
 from cjkit.report.core import segment_text
 
@@ -117,7 +117,13 @@ def clv_table(report: ClvReport, explain: bool = False) -> RenderableType:
         (f"CLV in {report.settings['horizon']}", num(t["clv"])),
         *_params_rows(report),
     ]
-    parts: list[RenderableType] = [Text(_title(report), style="bold"), kv_table("", head)]
+    summary = new_table()
+    summary.show_header = False
+    summary.add_column("", style="bold")
+    summary.add_column("", justify="right")
+    for key, text in head:
+        summary.add_row(key, text)
+    parts: list[RenderableType] = [Text(_title(report), style="bold"), summary]
     holdout = _holdout_table(report)
     if holdout is not None:
         parts.append(holdout)

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 from cjkit.errors import InputError
 
 Floats = NDArray[np.float64]
+Index = NDArray[np.intp]
 # (log-likelihood summed over units, gradient with respect to the natural parameters)
 Objective = Callable[[Floats], tuple[float, Floats]]
 
