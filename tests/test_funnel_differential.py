@@ -23,6 +23,7 @@ from typing import Any
 import funnel_reference as ref
 import polars as pl
 import pytest
+from budget import budget
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +32,9 @@ from cjkit.engine.funnel.journeys import Exclusion, FunnelSpec, Step, journeys
 from cjkit.engine.matchers import parse_cli_step
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)
-EXAMPLES = 150
+EXAMPLES = budget(1.5)
+# Property tests against the reference: the bulk of the suite's time under the ci profile.
+pytestmark = pytest.mark.slow
 STEP_TEXTS = ["a", "b", "c", "a|b", "b|c", "a[k=1]", "b[k!=1]", "c[k=0]"]
 # Step events dominate; "x" is the usual exclusion event, "noise" matches nothing (or is one).
 EVENTS = ["a", "a", "b", "b", "c", "c", "x", "noise"]

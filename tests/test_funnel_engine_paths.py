@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from budget import budget
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_funnel_differential import MODES, _frame, _mode_id, logs, specs
@@ -23,7 +24,9 @@ from cjkit.engine.funnel import journeys as engine
 from cjkit.engine.funnel.journeys import FunnelSpec, Step, journeys
 from cjkit.engine.matchers import parse_cli_step
 
-EXAMPLES = 30
+EXAMPLES = budget(0.3)
+# Property tests against the reference: the bulk of the suite's time under the ci profile.
+pytestmark = pytest.mark.slow
 
 
 def _table(rows: list[dict[str, Any]], spec: FunnelSpec, passes: int = 1) -> pl.DataFrame:

@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from budget import budget
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_funnel_differential import MODES, STEP_TEXTS, logs
@@ -24,7 +25,7 @@ from cjkit import api
 from cjkit.report import FunnelReport
 
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=budget(0.6),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 import pytest
+from budget import budget
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_retention import (
@@ -141,7 +142,7 @@ def test_stickiness_with_no_activity() -> None:
     assert report.avg_active_periods is None
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=budget(0.5), deadline=None)
 @given(seed=st.integers(0, 10**6), period=st.sampled_from(["day", "week", "month"]))
 def test_lifecycle_identities(seed: int, period: per.Period) -> None:
     rng = random.Random(seed)

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+from budget import budget
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -348,7 +349,7 @@ def test_report_dict_and_rows() -> None:
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Ho_Chi_Minh", "Australia/Lord_Howe"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=budget(0.6), deadline=None)
 @given(
     st.lists(st.integers(-(10**15), 4 * 10**15), min_size=1, max_size=30),
     st.sampled_from(per.PERIODS),
@@ -422,7 +423,7 @@ def random_frame(rng: random.Random, n: int, users: int, days: int) -> pl.LazyFr
     )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=budget(0.4), deadline=None)
 @given(
     seed=st.integers(0, 10**6),
     cohort=st.sampled_from(["recurring", "first-time"]),
