@@ -53,6 +53,8 @@ class FunnelStep:
     drop_off: int
     time_to_convert: TimeToConvert | None
     ci: dict[str, dict[str, float] | None]
+    # Insight additions (``vs_rest``, ``change``: cjkit.engine.insight), merged into the JSON.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
@@ -66,6 +68,7 @@ class FunnelStep:
             "drop_off": self.drop_off,
             "time_to_convert": self.time_to_convert.to_dict() if self.time_to_convert else None,
             "ci": self.ci,
+            **self.extra,
         }
 
 
@@ -92,6 +95,8 @@ class FunnelReport:
     excluded_units: int = 0
     source: dict[str, Any] = field(default_factory=dict)
     kind: str = "funnel"
+    # Insight additions (``compare``, ``trend``, ``time_to_convert_histogram``, ``correlation``).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON document of design §6."""
@@ -105,6 +110,7 @@ class FunnelReport:
             "breakdown": (
                 {"by": self.by, "groups": [g.to_dict() for g in self.groups]} if self.by else None
             ),
+            **self.extra,
         }
 
     def to_rows(self) -> list[dict[str, Any]]:
