@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from budget import budget
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -348,7 +349,7 @@ _row = st.tuples(
 )
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=budget(0.4))
 @given(rows=st.lists(_row, min_size=1, max_size=30), seed=st.randoms())
 def test_summary_is_independent_of_row_order_and_bounded(rows: list, seed: object) -> None:
     start = datetime(2025, 1, 1, tzinfo=UTC)
@@ -375,7 +376,7 @@ def test_summary_is_independent_of_row_order_and_bounded(rows: list, seed: objec
     assert (merged["frequency"] == merged["n"] - 1).all()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=budget(0.4))
 @given(
     x=st.integers(0, 30),
     t_x=st.floats(0, 50),
