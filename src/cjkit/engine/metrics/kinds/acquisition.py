@@ -24,10 +24,10 @@ from cjkit.engine.metrics.base import (
     Context,
     KindResult,
     StagePlan,
-    as_float,
     as_int,
     grouped,
 )
+from cjkit.engine.money import frame_money_sum, money_sum
 from cjkit.engine.stats import ratio
 
 SPEND_DATE, SPEND_CHANNEL, SPEND_AMOUNT = "date", "channel", "amount"
@@ -95,10 +95,10 @@ def summarize(
     A group's CAC is known only when the breakdown is by the stage's channel property.
     """
     new = pl.col(plan.col("new"))
-    total_spend = as_float(spend[SPEND_AMOUNT].sum()) if spend is not None else None
+    total_spend = frame_money_sum(spend[SPEND_AMOUNT]) if spend is not None else None
     per_channel: dict[str, float] = {}
     if spend is not None and key is not None and by_property and by_property == plan.channel:
-        sums = spend.group_by(SPEND_CHANNEL).agg(pl.col(SPEND_AMOUNT).sum())
+        sums = spend.group_by(SPEND_CHANNEL).agg(money_sum(SPEND_AMOUNT).alias(SPEND_AMOUNT))
         per_channel = dict(
             zip(sums[SPEND_CHANNEL].to_list(), sums[SPEND_AMOUNT].to_list(), strict=True)
         )
@@ -144,7 +144,7 @@ def _by_channel(
     )
     if spend is not None:
         sums = spend.group_by(pl.col(SPEND_CHANNEL).alias("channel")).agg(
-            pl.col(SPEND_AMOUNT).sum().alias("spend")
+            money_sum(SPEND_AMOUNT).alias("spend")
         )
         counts = counts.join(sums, on="channel", how="full", coalesce=True, nulls_equal=True)
         counts = counts.with_columns(pl.col("new_units").fill_null(0))
@@ -181,7 +181,7 @@ def _by_period(
     if spend is not None:
         sums = spend.group_by(
             per.date_index(pl.col(SPEND_DATE), ctx.period, ctx.week_start).alias("p")
-        ).agg(pl.col(SPEND_AMOUNT).sum().alias("spend"))
+        ).agg(money_sum(SPEND_AMOUNT).alias("spend"))
         table = table.join(sums.with_columns(pl.col("p").cast(pl.Int32)), on="p", how="left")
     table = table.with_columns(
         per.index_start(pl.col("p"), ctx.period, ctx.week_start).alias("period")

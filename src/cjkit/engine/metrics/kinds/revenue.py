@@ -41,6 +41,7 @@ from cjkit.engine.metrics.base import (
     as_int,
     grouped,
 )
+from cjkit.engine.money import money_sum
 from cjkit.engine.stats import ci_dict, ratio
 
 CUR = "currency"
@@ -82,9 +83,9 @@ def money_query(events: pl.LazyFrame, plan: StagePlan, acquired: pl.LazyFrame) -
         .with_columns(_currency(plan))
         .group_by(UNIT, CUR)
         .agg(
-            amount.sum().alias("revenue"),
+            money_sum(amount).alias("revenue"),
             _orders(plan).alias("orders"),
-            amount.filter(pl.col(TIME) >= pl.col(ACQ)).sum().alias("ltv_revenue"),
+            money_sum(amount.filter(pl.col(TIME) >= pl.col(ACQ))).alias("ltv_revenue"),
         )
     )
 
@@ -105,7 +106,7 @@ def ltv_query(
         .filter((pl.col(TIME) >= acq) & ctx.in_range(acq))
         .with_columns(_currency(plan), c.alias("c"), (p - c).alias("k"))
         .group_by(CUR, "c", "k")
-        .agg(_amount(plan).sum().alias("revenue"))
+        .agg(money_sum(_amount(plan)).alias("revenue"))
     )
 
 
@@ -160,10 +161,10 @@ def summarize(
     cols = [UNIT, ACQUIRED] + ([key] if key else [])
     joined = money.join(units.select(cols), on=UNIT, how="inner")
     money_exprs = [
-        pl.col("revenue").sum().alias("revenue"),
+        money_sum("revenue").alias("revenue"),
         pl.col("orders").sum().alias("orders"),
         (pl.col("revenue") > 0).sum().alias("paying"),
-        pl.col("ltv_revenue").filter(pl.col(ACQUIRED)).sum().alias("ltv_revenue"),
+        money_sum(pl.col("ltv_revenue").filter(pl.col(ACQUIRED))).alias("ltv_revenue"),
     ]
     by_currency: dict[Any, dict[str | None, dict[str, Any]]] = {}
     group_keys = [key, CUR] if key else [CUR]
@@ -280,7 +281,7 @@ def ltv_table(
         avg = (
             grid.filter(pl.col("complete"))
             .group_by("k")
-            .agg(pl.col("cum").sum(), pl.col("size").sum())
+            .agg(money_sum("cum").alias("cum"), pl.col("size").sum())
         )
         avg_map = {int(r["k"]): ratio(r["cum"], r["size"]) for r in avg.iter_rows(named=True)}
         out.append(
