@@ -175,7 +175,7 @@ def _run(
     breakdowns: bool,
 ) -> tuple[MetricsReport, loader.LoadedMap]:
     loaded = loader.load(options.model)
-    model = loaded.map
+    model = options.read.adapt(loaded.map)
     column_map = options.read.column_map(model)
     time_range = parse_range(options.since, options.until, column_map.tz)
     period = cast(

@@ -13,8 +13,10 @@ from cjkit.cli.options import (
     EventCol,
     EventsArg,
     FormatOpt,
+    InputFormatOpt,
     NoColorOpt,
     OutputOpt,
+    PresetOpt,
     TimeCol,
     TimeFormatOpt,
     TzOpt,
@@ -75,6 +77,8 @@ def clv(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    preset: PresetOpt = None,
+    input_format: InputFormatOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Predict customer value: repeat purchases (BG/NBD), order value (Gamma-Gamma), CLV, RFM.
@@ -89,7 +93,15 @@ def clv(
         from cjkit import api
 
         options = api.ClvOptions(
-            read=read_options(user_col, event_col, time_col, tz, time_format),
+            read=read_options(
+                user_col,
+                event_col,
+                time_col,
+                tz,
+                time_format,
+                preset=preset,
+                input_format=input_format,
+            ),
             model=model,
             purchase_event=purchase_event,
             amount=amount,

@@ -13,8 +13,10 @@ from cjkit.cli.options import (
     EventCol,
     EventsArg,
     FormatOpt,
+    InputFormatOpt,
     NoColorOpt,
     OutputOpt,
+    PresetOpt,
     SinceOpt,
     TimeCol,
     TimeFormatOpt,
@@ -66,6 +68,8 @@ def retention(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    preset: PresetOpt = None,
+    input_format: InputFormatOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Cohort retention: who comes back in each later period, churn and usage per period.
@@ -89,7 +93,15 @@ def retention(
             since=since,
             until=until,
             by=tuple(by or ()),
-            read=read_options(user_col, event_col, time_col, tz, time_format),
+            read=read_options(
+                user_col,
+                event_col,
+                time_col,
+                tz,
+                time_format,
+                preset=preset,
+                input_format=input_format,
+            ),
         )
         report = api.retention(events, options)
         warn(report.warnings)
@@ -115,6 +127,8 @@ def lifecycle(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    preset: PresetOpt = None,
+    input_format: InputFormatOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Units per period as new, returning, resurrecting and dormant (negative).
@@ -129,7 +143,9 @@ def lifecycle(
             "since": since,
             "until": until,
         }
-        read = read_options(user_col, event_col, time_col, tz, time_format)
+        read = read_options(
+            user_col, event_col, time_col, tz, time_format, preset=preset, input_format=input_format
+        )
         _activity(
             "lifecycle", events, {**options, "new_basis": new_basis}, read, fmt, output, no_color
         )
@@ -150,6 +166,8 @@ def stickiness(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    preset: PresetOpt = None,
+    input_format: InputFormatOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Units active in exactly n periods of the range, and the average number of active periods.
@@ -164,7 +182,9 @@ def stickiness(
             "since": since,
             "until": until,
         }
-        read = read_options(user_col, event_col, time_col, tz, time_format)
+        read = read_options(
+            user_col, event_col, time_col, tz, time_format, preset=preset, input_format=input_format
+        )
         _activity("stickiness", events, options, read, fmt, output, no_color)
 
 

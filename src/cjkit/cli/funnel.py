@@ -9,6 +9,8 @@ import typer
 
 from cjkit.cli.app import app, reported, warn
 from cjkit.cli.options import (
+    InputFormatOpt,
+    PresetOpt,
     ByOpt,
     EventCol,
     EventsArg,
@@ -82,6 +84,12 @@ def funnel(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    step_exact: Annotated[
+        bool,
+        typer.Option("--step-exact", help="Take each --step as one event name, as written."),
+    ] = False,
+    preset: PresetOpt = None,
+    input_format: InputFormatOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Count how many units reach each step, how fast, and where they drop off.
@@ -94,6 +102,7 @@ def funnel(
 
         options = api.FunnelOptions(
             steps=tuple(step or ()),
+            step_exact=step_exact,
             model=model,
             window=window,
             order=order,
@@ -106,7 +115,15 @@ def funnel(
             until=until,
             by=tuple(by or ()),
             attribution=attribution,
-            read=read_options(user_col, event_col, time_col, tz, time_format),
+            read=read_options(
+                user_col,
+                event_col,
+                time_col,
+                tz,
+                time_format,
+                preset=preset,
+                input_format=input_format,
+            ),
         )
         run = api.funnel(events, options)
         warn(run.warnings)

@@ -7,8 +7,10 @@ from cjkit.cli.options import (
     EventCol,
     EventsArg,
     FormatOpt,
+    InputFormatOpt,
     NoColorOpt,
     OutputOpt,
+    PresetOpt,
     TimeCol,
     TimeFormatOpt,
     TzOpt,
@@ -29,6 +31,8 @@ def inspect(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    preset: PresetOpt = None,
+    input_format: InputFormatOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Profile event data: rows, units, time span, events and columns.
@@ -39,5 +43,16 @@ def inspect(
         check_format(fmt)
         from cjkit import api
 
-        report = api.inspect(events, read_options(user_col, event_col, time_col, tz, time_format))
+        report = api.inspect(
+            events,
+            read_options(
+                user_col,
+                event_col,
+                time_col,
+                tz,
+                time_format,
+                preset=preset,
+                input_format=input_format,
+            ),
+        )
         emit(report, fmt, output, no_color=no_color)

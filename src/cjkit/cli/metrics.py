@@ -13,9 +13,11 @@ from cjkit.cli.options import (
     EventCol,
     EventsArg,
     FormatOpt,
+    InputFormatOpt,
     ModelReqOpt,
     NoColorOpt,
     OutputOpt,
+    PresetOpt,
     SinceOpt,
     SpendOpt,
     TimeCol,
@@ -51,6 +53,8 @@ def metrics(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    preset: PresetOpt = None,
+    input_format: InputFormatOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Walk a model stage by stage: funnel numbers and each stage's own metrics.
@@ -72,7 +76,15 @@ def metrics(
             until=until,
             period=period,
             spend=spend,
-            read=read_options(user_col, event_col, time_col, tz, time_format),
+            read=read_options(
+                user_col,
+                event_col,
+                time_col,
+                tz,
+                time_format,
+                preset=preset,
+                input_format=input_format,
+            ),
         )
         report = api.metrics(events, options)
         warn(report.warnings)
@@ -109,6 +121,8 @@ def check(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    preset: PresetOpt = None,
+    input_format: InputFormatOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Evaluate a map's targets; exit 1 when an error target fails (a CI gate).
@@ -132,7 +146,15 @@ def check(
             until=until,
             spend=spend,
             strict=strict,
-            read=read_options(user_col, event_col, time_col, tz, time_format),
+            read=read_options(
+                user_col,
+                event_col,
+                time_col,
+                tz,
+                time_format,
+                preset=preset,
+                input_format=input_format,
+            ),
         )
         report = api.check(events, options)
         warn(report.warnings)

@@ -11,8 +11,10 @@ from cjkit.cli.options import (
     EventCol,
     EventsArg,
     FormatOpt,
+    InputFormatOpt,
     NoColorOpt,
     OutputOpt,
+    PresetOpt,
     SinceOpt,
     TimeCol,
     TimeFormatOpt,
@@ -111,6 +113,8 @@ def paths(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    preset: PresetOpt = None,
+    input_format: InputFormatOpt = None,
     explain: Annotated[bool, typer.Option("--explain", help="Say how paths are counted.")] = False,
     no_color: NoColorOpt = False,
 ) -> None:
@@ -129,7 +133,15 @@ def paths(
             order=order,
             since=since,
             until=until,
-            read=read_options(user_col, event_col, time_col, tz, time_format),
+            read=read_options(
+                user_col,
+                event_col,
+                time_col,
+                tz,
+                time_format,
+                preset=preset,
+                input_format=input_format,
+            ),
         )
         options = api.PathsOptions(
             start=start,

@@ -120,17 +120,46 @@ def _op(col: pl.Expr, op: str, arg: Any) -> pl.Expr:
     raise UsageError(msg)
 
 
+def _split_alternatives(text: str) -> list[str]:
+    """Return the ``|``-separated parts of ``text``; ``|`` inside double quotes is literal."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        if ch == "|" and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    parts.append("".join(current))
+    return parts
+
+
 def parse_cli_step(text: str) -> list[Matcher]:
     """Return the matchers of a ``--step`` value: ``name``, ``a|b``, or ``name[prop=value]``.
 
     A bracketed filter takes ``prop=value`` pairs separated by commas, with ``!=``, ``>=``,
     ``<=``, ``>`` and ``<`` also accepted; values that look like numbers compare as numbers.
+    A name in double quotes is taken as written, ``[``, ``]`` and ``|`` included
+    (``"[Amplitude] Page Viewed"``, ``"a|b"[plan=pro]``).
     """
     out: list[Matcher] = []
-    for part in (p.strip() for p in text.split("|")):
+    for part in (p.strip() for p in _split_alternatives(text)):
         if not part:
             continue
-        if "[" in part:
+        if part.startswith('"'):
+            end = part.find('"', 1)
+            if end < 1:
+                msg = f"can't read step {text!r}: a quoted event name needs its closing quote"
+                raise UsageError(msg)
+            name, rest = part[1:end], part[end + 1 :].strip()
+            if rest and not (rest.startswith("[") and rest.endswith("]")):
+                msg = f'can\'t read step {text!r}: expected "name" or "name"[prop=value,...]'
+                raise UsageError(msg)
+            out.append(Matcher(name, _cli_filters(rest[1:-1], text) if rest else {}))
+        elif "[" in part:
             if not part.endswith("]"):
                 msg = f"can't read step {text!r}: expected name[prop=value,...]"
                 raise UsageError(msg)

@@ -59,10 +59,10 @@ def _is_kv(dtype: pl.DataType) -> bool:
 def _typed_text(frame: pl.LazyFrame, expr: pl.Expr) -> tuple[pl.Expr, Any]:
     """Return text values cast to the narrowest type every sampled value has."""
     sample = frame.select(expr.alias("v")).drop_nulls().head(SAMPLE_ROWS).collect().to_series()
-    for dtype in (pl.Int64, pl.Float64):
+    for dtype in (pl.Int64(), pl.Float64()):
         if sample.len() and sample.cast(dtype, strict=False).null_count() == 0:
             return expr.cast(dtype, strict=False), dtype
-    return expr, pl.String
+    return expr, pl.String()
 
 
 def resolve(
@@ -117,8 +117,8 @@ def _kv_value(frame: pl.LazyFrame, value: pl.Expr, dtype: pl.Struct) -> tuple[pl
     if len(used) == 1:
         return value.struct.field(used[0]), types[used[0]]
     if all(types[n].is_numeric() for n in used) and used:
-        return pl.coalesce(value.struct.field(n).cast(pl.Float64) for n in used), pl.Float64
-    return pl.coalesce(value.struct.field(n).cast(pl.String) for n in names), pl.String
+        return pl.coalesce(value.struct.field(n).cast(pl.Float64) for n in used), pl.Float64()
+    return pl.coalesce(value.struct.field(n).cast(pl.String) for n in names), pl.String()
 
 
 # --- discovery for inspect ------------------------------------------------------------------
@@ -186,3 +186,32 @@ def candidates(frame: pl.LazyFrame, columns: dict[str, pl.DataType]) -> list[str
         values = frame.select(pl.col(name)).drop_nulls().head(SAMPLE_ROWS).collect()
         paths.extend(f"{name}.{k}" for k in _json_keys(values.to_series().to_list()))
     return paths
+
+
+def describe(
+    frame: pl.LazyFrame, columns: dict[str, pl.DataType], limit: int = 100
+) -> list[NestedPath]:
+    """Return the nested paths of ``frame`` with their types and up to 3 sampled values."""
+    found: list[tuple[str, pl.Expr, Any]] = []
+    for path in candidates(frame, columns)[:limit]:
+        resolved = resolve(frame, columns, path)
+        if resolved is not None:
+            found.append((path, *resolved))
+    if not found:
+        return []
+    head = frame.head(SAMPLE_ROWS * 20)
+    samples = head.select(
+        expr.drop_nulls().unique(maintain_order=True).head(3).implode().alias(f"__{i}")
+        for i, (_, expr, _) in enumerate(found)
+    ).collect()
+    return [
+        NestedPath(path, _short(dtype), [str(v) for v in samples[f"__{i}"][0].to_list()])
+        for i, (path, _, dtype) in enumerate(found)
+    ]
+
+
+def _short(dtype: Any) -> str:
+    try:
+        return str(dtype._string_repr())
+    except (AttributeError, TypeError):
+        return str(dtype)

@@ -11,7 +11,7 @@ with links to the vendor's export format.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,7 +206,7 @@ def get(name: str) -> Preset:
         ) from None
 
 
-def detect(columns: Mapping[str, object]) -> str | None:
+def detect(columns: Iterable[str]) -> str | None:
     """Return the preset whose export shape ``columns`` has (the most specific match), or None."""
     names = set(columns)
     best: tuple[int, str] | None = None

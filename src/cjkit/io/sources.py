@@ -20,7 +20,7 @@ import polars as pl
 
 from cjkit.errors import InputError, did_you_mean
 from cjkit.io import identity as ids
-from cjkit.io import nested, times
+from cjkit.io import nested, presets, times
 from cjkit.io.files import (  # re-exported: callers import these from sources
     INPUT_FORMATS,
     STDIN,
@@ -114,6 +114,7 @@ class Events:
     merged_ids: int | None = None
     identity_conflicts: int | None = None
     preset: str | None = None
+    source_columns: list[str] = field(default_factory=list)  # the first file's own columns
 
     def __post_init__(self) -> None:
         self.columns = Columns(self.columns, self._add_path)
@@ -193,6 +194,9 @@ def _role(
     if found is not None:
         return found[0]
     hint = did_you_mean(name, shown)
+    shape = presets.detect(shown)
+    if shape:
+        hint = f"the file looks like a {shape} export: pass --preset {shape}"
     raise InputError(
         f"{path}: no {role} column '{name}' (columns: {', '.join(shown)})",
         hint=(f"{hint} Set it with --{role}-col." if hint else f"set it with --{role}-col"),
@@ -263,9 +267,11 @@ def read(paths: Sequence[str], cmap: ColumnMap | None = None) -> Events:
     schemas: list[dict[str, pl.DataType]] = []
     warnings: list[str] = []
     text = _text_columns(cmap)
+    source_columns: list[str] = []
     for path in files:
         frame = scan(path, text, cmap.input_format)
         columns = schema(path, frame)
+        source_columns = source_columns or list(columns)
         frame = _roles(path, frame, columns, cmap)
         dtype = schema(path, frame)[TIME]
         frame = times.canonical_time(
@@ -277,6 +283,7 @@ def read(paths: Sequence[str], cmap: ColumnMap | None = None) -> Events:
     columns.pop(RAW_TIME, None)
     events = Events(frame, [str(f) for f in files], columns, cmap.tz, per_file=frames)
     events.warnings.extend(warnings)
+    events.source_columns = source_columns
     return finish(events, cmap)
 
 
@@ -292,14 +299,23 @@ def finish(events: Events, cmap: ColumnMap) -> Events:
     """Apply the aliases, the revenue rule and identity merging of ``cmap`` to ``events``."""
     events.preset = cmap.preset
     for name, source in cmap.aliases.items():
-        if name not in events.columns and source in events.columns:
-            dict.__setitem__(events.columns, name, events.columns[source])
-            events.frame = events.frame.with_columns(pl.col(source).alias(name))
+        if name in events.columns or source not in events.columns:
+            continue
+        # A usual path this export never fills (a JSON key no sampled row has) is left out.
+        if "." in source and _empty(events.frame, source):
+            continue
+        dict.__setitem__(events.columns, name, events.columns[source])
+        events.frame = events.frame.with_columns(pl.col(source).alias(name))
     if cmap.revenue is not None:
         _revenue(events, cmap.revenue)
     if cmap.identity is not None:
         _merge(events, cmap)
     return events
+
+
+def _empty(frame: pl.LazyFrame, column: str) -> bool:
+    sample = frame.select(pl.col(column)).head(nested.SAMPLE_ROWS * 20).drop_nulls().head(1)
+    return sample.collect().height == 0
 
 
 def _revenue(events: Events, rule: RevenueRule) -> None:

@@ -177,14 +177,36 @@ class Stage(Strict):
         return FUNNEL_METRICS + extra
 
 
+class IdentitySpec(Strict):
+    """Identity merging: events of an ``anonymous`` id later seen with a ``user`` id count for
+    that user (docs/inputs.md)."""
+
+    anonymous: PropertyName
+    user: PropertyName
+
+
+class RevenueSpec(Strict):
+    """What revenue counts: rows matching ``exclude`` add nothing; ``refunds`` events subtract
+    their amount. ``amount`` names the amount columns (default: the revenue stages' amounts)."""
+
+    exclude: dict[PropertyName, FilterValue] = Field(default_factory=dict)
+    refunds: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    amount: list[PropertyName] | None = None
+
+
 class DataSpec(Strict):
-    """How to read the events: column names, time zone and time format."""
+    """How to read the events: column names, time zone and time format, preset, identity."""
 
     user: PropertyName = "user_id"
     event: PropertyName = "event"
     time: PropertyName = "timestamp"
     timezone: str = "UTC"
-    time_format: Literal["auto", "iso", "date", "epoch_s", "epoch_ms"] | str = "auto"
+    time_format: (
+        Literal["auto", "iso", "date", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns"] | str
+    ) = "auto"
+    preset: Literal["posthog", "mixpanel", "amplitude", "ga4", "segment", "shopify"] | None = None
+    identity: IdentitySpec | None = None
+    revenue: RevenueSpec | None = None
 
     @field_validator("timezone")
     @classmethod

@@ -160,6 +160,12 @@ class InspectReport:
     columns: list[dict[str, Any]]
     dropped_rows: int = 0
     kind: str = "inspect"
+    # Reading vendor exports (docs/inputs.md): the preset in use or the one the shape suggests,
+    # nested paths ({path, dtype, samples}), identity merging ({merged_ids, conflicts}).
+    preset: str | None = None
+    suggested_preset: str | None = None
+    nested: list[dict[str, Any]] = field(default_factory=list)
+    identity: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON document of design §6."""
@@ -174,7 +180,20 @@ class InspectReport:
             "dropped_rows": self.dropped_rows,
             "events": self.events,
             "columns": self.columns,
+            **self._inputs(),
         }
+
+    def _inputs(self) -> dict[str, Any]:
+        # Only what applies, so the profile of a flat file is unchanged.
+        out: dict[str, Any] = {}
+        if self.preset or self.suggested_preset:
+            out["preset"] = self.preset
+            out["suggested_preset"] = self.suggested_preset
+        if self.nested:
+            out["nested"] = self.nested
+        if self.identity is not None:
+            out["identity"] = self.identity
+        return out
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per event name."""
