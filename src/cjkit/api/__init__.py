@@ -33,6 +33,8 @@ from cjkit.api.core import (
     read_events,
     validate,
 )
+from cjkit.api.diagnose import DiagnoseOptions, diagnose
+from cjkit.api.insight import InsightOptions
 from cjkit.api.metrics import (
     CheckOptions,
     MetricsOptions,
@@ -52,10 +54,12 @@ __all__ = [
     "NEW_BASES",
     "ActivityOptions",
     "CheckOptions",
+    "DiagnoseOptions",
     "ClvOptions",
     "ClvRun",
     "FunnelOptions",
     "FunnelRun",
+    "InsightOptions",
     "MetricsOptions",
     "PathsOptions",
     "ReadOptions",
@@ -64,6 +68,7 @@ __all__ = [
     "check",
     "clv",
     "collect_checked",
+    "diagnose",
     "evaluate",
     "funnel",
     "funnel_spec",

@@ -127,6 +127,10 @@ def diagnose(paths: Sequence[str], options: DiagnoseOptions) -> DiagnoseReport:
         )
         builder.targets([c.to_dict() for c in checked.checks], model.stage_ids())
     ranked = builder.ranked()
+    # --limit cuts the ranked list, but never hides a failing target (a broken goal).
+    shown = ranked[: options.limit] + [
+        f for f in ranked[options.limit :] if f.kind == "target" and "fails" in f.statement
+    ]
     settings = {
         **report.settings,
         "segments": list(columns),
@@ -151,7 +155,7 @@ def diagnose(paths: Sequence[str], options: DiagnoseOptions) -> DiagnoseReport:
         }
         for sid, s in zip(model.stage_ids(), report.steps, strict=True)
     ]
-    return DiagnoseReport(settings, ranked[: options.limit], steps=stage_rows, warnings=warnings)
+    return DiagnoseReport(settings, shown, steps=stage_rows, warnings=warnings)
 
 
 def _properties(mode: str | None, columns: Sequence[str]) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Any, cast
 import numpy as np
 import polars as pl
 
-from cjkit.api.core import FunnelOptions, _check_columns, funnel_spec, read_errors
+from cjkit.api.core import FunnelOptions, FunnelRun, _check_columns, funnel_spec, read_errors
 from cjkit.engine import passes as memory
 from cjkit.engine import periods as per
 from cjkit.engine.funnel import summary as funnel_engine
@@ -71,6 +71,13 @@ class Run:
     warnings: list[str] = field(default_factory=list)
     family: list[dict[str, Any] | None] = field(default_factory=list)
     correlation: dict[str, Any] | None = None
+    unit_name: str = sources.USER
+
+    def funnel_run(self) -> FunnelRun:
+        """Return the run as ``api.funnel`` gives it (the per-unit table of the report's range)."""
+        main = "all" if "all" in self.units else "now"
+        report = replace(self.report, source={"files": self.events.files})
+        return FunnelRun(report, self.units[main], self.spec, self.unit_name, self.warnings)
 
 
 def _alpha(value: float) -> float:
@@ -284,7 +291,18 @@ def run(
     if main == "now" and insight.compare:
         settings.update(resolved["now"].as_dict())
     report = replace(report, settings=settings, extra=extra)
-    return Run(report, scanned.units, spec, resolved, model, events, warnings, family, block)
+    return Run(
+        report,
+        scanned.units,
+        spec,
+        resolved,
+        model,
+        events,
+        warnings,
+        family,
+        block,
+        column_map.user,
+    )
 
 
 def _cover(mode: str | None, current: TimeRange, tz: str) -> TimeRange:

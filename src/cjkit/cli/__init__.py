@@ -27,8 +27,21 @@ from cjkit.cli import inspect
 from cjkit.cli import funnel
 from cjkit.cli import cohorts
 from cjkit.cli import metrics
+from cjkit.cli import diagnose
 from cjkit.cli import clv
 from cjkit.cli import paths
 
 # isort: on
-__all__ = ["app", "clv", "cohorts", "funnel", "inspect", "main", "maps", "metrics", "paths", "run"]
+__all__ = [
+    "app",
+    "clv",
+    "cohorts",
+    "diagnose",
+    "funnel",
+    "inspect",
+    "main",
+    "maps",
+    "metrics",
+    "paths",
+    "run",
+]

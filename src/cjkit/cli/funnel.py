@@ -9,17 +9,21 @@ import typer
 
 from cjkit.cli.app import app, reported, warn
 from cjkit.cli.options import (
-    InputFormatOpt,
-    PresetOpt,
+    AlphaOpt,
     ByOpt,
+    CompareOpt,
+    CorrelateExcludeOpt,
+    CorrelateOpt,
     EventCol,
     EventsArg,
     FormatOpt,
+    InsightPeriodOpt,
     NoColorOpt,
     OutputOpt,
     SinceOpt,
     TimeCol,
     TimeFormatOpt,
+    TopOpt,
     TzOpt,
     UntilOpt,
     UserCol,
@@ -77,6 +81,24 @@ def funnel(
     units: Annotated[
         Path | None, typer.Option("--units", help="Write one row per unit (CSV or Parquet).")
     ] = None,
+    compare: CompareOpt = None,
+    alpha: AlphaOpt = 0.05,
+    top: TopOpt = None,
+    trend: Annotated[
+        str | None, typer.Option("--trend", help="day, week or month: conversion by entry period.")
+    ] = None,
+    ttc_from: Annotated[
+        int | None, typer.Option("--ttc-from", help="Time-to-convert histogram from step A.")
+    ] = None,
+    ttc_to: Annotated[
+        int | None, typer.Option("--ttc-to", help="… to step B [default: the last].")
+    ] = None,
+    ttc_bins: Annotated[
+        str | None, typer.Option("--ttc-bins", help="auto or N histogram bins (PostHog's rule).")
+    ] = None,
+    correlate: CorrelateOpt = None,
+    correlate_exclude: CorrelateExcludeOpt = None,
+    period: InsightPeriodOpt = None,
     fmt: FormatOpt = "table",
     output: OutputOpt = None,
     user_col: UserCol = None,
@@ -84,15 +106,12 @@ def funnel(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
-    step_exact: Annotated[
-        bool,
-        typer.Option("--step-exact", help="Take each --step as one event name, as written."),
-    ] = False,
-    preset: PresetOpt = None,
-    input_format: InputFormatOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Count how many units reach each step, how fast, and where they drop off.
+
+    --compare, --by (each segment against the rest), --trend, --ttc-from/--ttc-to and
+    --correlate add significance-tested insight (needs scipy: pip install 'cjkit[stats]').
 
     Example: cjkit funnel events.parquet -s visit -s signup -s purchase --window 7d
     """
@@ -102,7 +121,6 @@ def funnel(
 
         options = api.FunnelOptions(
             steps=tuple(step or ()),
-            step_exact=step_exact,
             model=model,
             window=window,
             order=order,
@@ -115,14 +133,18 @@ def funnel(
             until=until,
             by=tuple(by or ()),
             attribution=attribution,
-            read=read_options(
-                user_col,
-                event_col,
-                time_col,
-                tz,
-                time_format,
-                preset=preset,
-                input_format=input_format,
+            read=read_options(user_col, event_col, time_col, tz, time_format),
+            insight=api.InsightOptions(
+                compare=compare,
+                alpha=alpha,
+                trend=trend,
+                ttc_from=ttc_from,
+                ttc_to=ttc_to,
+                ttc_bins=ttc_bins,
+                correlate=correlate,
+                correlate_exclude=tuple(correlate_exclude or ()),
+                top=top,
+                period=period,
             ),
         )
         run = api.funnel(events, options)

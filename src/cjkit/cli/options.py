@@ -33,19 +33,7 @@ TzOpt = Annotated[
     str | None, typer.Option("--tz", help="Zone of naive times and periods [default: UTC].")
 ]
 TimeFormatOpt = Annotated[
-    str | None,
-    typer.Option("--time-format", help="auto, iso, date, epoch_s, epoch_ms, epoch_us or epoch_ns."),
-]
-PresetOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--preset",
-        help="Read a vendor export: posthog, mixpanel, amplitude, ga4, segment, shopify.",
-    ),
-]
-InputFormatOpt = Annotated[
-    str | None,
-    typer.Option("--input-format", help="csv, tsv, ndjson or parquet (for - or odd suffixes)."),
+    str | None, typer.Option("--time-format", help="auto, iso, date, epoch_s or epoch_ms.")
 ]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="First date or time (inclusive).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Last date (whole day) or time.")]
@@ -69,21 +57,12 @@ def read_options(
     time_col: str | None = None,
     tz: str | None = None,
     time_format: str | None = None,
-    *,
-    preset: str | None = None,
-    input_format: str | None = None,
 ) -> ReadOptions:
-    """Return the library's read options for the column, zone, time-format and input flags."""
+    """Return the library's read options for the column, zone and time-format flags."""
     from cjkit.api import ReadOptions
 
     return ReadOptions(
-        user_col=user_col,
-        event_col=event_col,
-        time_col=time_col,
-        tz=tz,
-        time_format=time_format,
-        preset=preset,
-        input_format=input_format,
+        user_col=user_col, event_col=event_col, time_col=time_col, tz=tz, time_format=time_format
     )
 
 
@@ -100,3 +79,31 @@ def check_format(fmt: str, allowed: Sequence[str] = ("table", "json", "csv", "ma
     """Raise a UsageError unless ``fmt`` is one of ``allowed``."""
     if fmt not in allowed:
         raise UsageError(f"--format: expected one of {', '.join(allowed)}, got {fmt!r}")
+
+
+# --- insight flags (funnel, diagnose): cjkit.api.insight.InsightOptions ---------------------
+CompareOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--compare",
+        help="previous (the range just before, or the last complete period) or A..B.",
+    ),
+]
+AlphaOpt = Annotated[
+    float, typer.Option("--alpha", help="False-discovery rate for significance (BH).")
+]
+TopOpt = Annotated[
+    int | None, typer.Option("--top", help="Keep the N largest segments; fold the rest.")
+]
+CorrelateOpt = Annotated[
+    str | None,
+    typer.Option("--correlate", help="events, properties, or PROP[,PROP…] (PostHog-style)."),
+]
+CorrelateExcludeOpt = Annotated[
+    list[str] | None,
+    typer.Option("--correlate-exclude", help="An event to leave out of --correlate (repeat)."),
+]
+InsightPeriodOpt = Annotated[
+    str | None,
+    typer.Option("--period", help="The period --compare previous uses without a range."),
+]

@@ -36,6 +36,8 @@ _TABLE_MODULES = {
     "check": "cjkit.render.metrics",
     "paths": "cjkit.render.paths",
     "clv": "cjkit.render.clv",
+    "diagnose": "cjkit.render.diagnose",
+    "journey": "cjkit.render.diagnose",
 }
 
 

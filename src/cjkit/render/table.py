@@ -102,9 +102,15 @@ def funnel_table(report: FunnelReport, explain: bool = False) -> RenderableType:
         parts.append(
             Text(f"{report.excluded_units:,} unit(s) removed by exclusion steps", style="dim")
         )
-    for group in report.groups:
-        label = f"{' / '.join(report.by)} = {segment_text(group.value)}"
-        parts.append(_funnel_steps_table(group.steps, label))
+    from cjkit.render.diagnose import has_vs_rest, insight_parts, segment_matrix
+
+    if has_vs_rest(report):
+        parts.append(segment_matrix(report))
+    else:
+        for group in report.groups:
+            label = f"{' / '.join(report.by)} = {segment_text(group.value)}"
+            parts.append(_funnel_steps_table(group.steps, label))
+    parts.extend(insight_parts(report))
     return Group(*parts)
 
 
@@ -133,8 +139,7 @@ def inspect_table(report: InspectReport, explain: bool = False) -> RenderableTyp
             ("from", report.start or "–"),
             ("to", report.end or "–"),
         ]
-        + ([("dropped rows", f"{report.dropped_rows:,}")] if report.dropped_rows else [])
-        + _inputs_rows(report),
+        + ([("dropped rows", f"{report.dropped_rows:,}")] if report.dropped_rows else []),
     )
     events = new_table("Event names")
     events.add_column("event", overflow="fold")
@@ -155,32 +160,7 @@ def inspect_table(report: InspectReport, explain: bool = False) -> RenderableTyp
     columns.add_column("samples", overflow="ellipsis", no_wrap=True, max_width=40)
     for c in report.columns:
         columns.add_row(c["name"], c["dtype"], pct(c["null_share"]), ", ".join(c["samples"]))
-    if not report.nested:
-        return Group(summary, events, columns)
-    paths = new_table("Nested paths (use them wherever a column name goes)")
-    paths.add_column("path", no_wrap=True)
-    paths.add_column("type", no_wrap=True)
-    paths.add_column("samples", overflow="ellipsis", no_wrap=True, max_width=40)
-    for n in report.nested:
-        paths.add_row(n["path"], n["dtype"], ", ".join(n["samples"]))
-    return Group(summary, events, columns, paths)
-
-
-def _inputs_rows(report: InspectReport) -> list[tuple[str, Any]]:
-    rows: list[tuple[str, Any]] = []
-    if report.preset:
-        rows.append(("read as", f"{report.preset} export (use --preset {report.preset})"))
-    elif report.suggested_preset:
-        rows.append(
-            (
-                "looks like",
-                f"a {report.suggested_preset} export: --preset {report.suggested_preset}",
-            )
-        )
-    if report.identity is not None:
-        rows.append(("merged anonymous ids", f"{report.identity['merged_ids']:,}"))
-        rows.append(("identity conflicts", f"{report.identity['conflicts']:,}"))
-    return rows
+    return Group(summary, events, columns)
 
 
 def validate_table(report: ValidateReport, explain: bool = False) -> RenderableType:

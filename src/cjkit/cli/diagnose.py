@@ -1,0 +1,105 @@
+"""``cjkit diagnose`` (ranked findings: where the journey leaks, for whom, and what changed)
+and ``cjkit journey`` (one unit's timeline)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cjkit.cli.app import app, reported, warn
+from cjkit.cli.options import (
+    AlphaOpt,
+    ByOpt,
+    CompareOpt,
+    CorrelateExcludeOpt,
+    CorrelateOpt,
+    EventCol,
+    EventsArg,
+    InsightPeriodOpt,
+    ModelReqOpt,
+    NoColorOpt,
+    OutputOpt,
+    SinceOpt,
+    TimeCol,
+    TimeFormatOpt,
+    TzOpt,
+    UntilOpt,
+    UserCol,
+    check_format,
+    emit,
+    read_options,
+)
+
+FORMATS = ("table", "json", "csv", "markdown", "github")
+
+
+@app.command()
+def diagnose(
+    events: EventsArg,
+    model: ModelReqOpt,
+    by: ByOpt = None,
+    compare: CompareOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    alpha: AlphaOpt = 0.05,
+    top: Annotated[
+        int, typer.Option("--top", help="Segments kept per column; the rest fold into (other).")
+    ] = 20,
+    limit: Annotated[int, typer.Option("--limit", help="Findings to show.")] = 10,
+    correlate: CorrelateOpt = None,
+    correlate_exclude: CorrelateExcludeOpt = None,
+    period: InsightPeriodOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="table, json, csv, markdown or github.")
+    ] = "table",
+    output: OutputOpt = None,
+    user_col: UserCol = None,
+    event_col: EventCol = None,
+    time_col: TimeCol = None,
+    tz: TzOpt = None,
+    time_format: TimeFormatOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Rank what holds the journey back: the largest drop, segments worse than the rest,
+    changes since the compared period, slowdowns, correlated events, targets at risk.
+
+    Every p-value is corrected together (Benjamini–Hochberg at --alpha). Needs scipy:
+    pip install 'cjkit[stats]'.
+
+    Example: cjkit diagnose examples/shop/events.parquet --model examples/shop/map.yaml
+    --compare previous
+    """
+    with reported("Diagnosing the journey…"):
+        check_format(fmt, FORMATS)
+        from cjkit import api
+
+        options = api.DiagnoseOptions(
+            model=model,
+            by=tuple(by or ()),
+            since=since,
+            until=until,
+            compare=compare,
+            alpha=alpha,
+            top=top,
+            limit=limit,
+            correlate=correlate,
+            correlate_exclude=tuple(correlate_exclude or ()),
+            period=period,
+            read=read_options(user_col, event_col, time_col, tz, time_format),
+        )
+        report = api.diagnose(events, options)
+        warn(report.warnings)
+        if fmt == "github":
+            from cjkit.render.diagnose import diagnose_github
+
+            text = diagnose_github(report)
+            if output is not None:
+                from cjkit.io.output import write_text
+
+                write_text(output, text)
+            else:
+                sys.stdout.write(text)
+            return
+        emit(report, fmt, output, no_color=no_color)
