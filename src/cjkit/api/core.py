@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import polars as pl
@@ -20,7 +20,7 @@ from cjkit.engine.funnel import summary as funnel_engine
 from cjkit.engine.funnel.journeys import Exclusion, FunnelSpec, Step, journeys
 from cjkit.engine.matchers import Matcher, parse_cli_step, parse_entries
 from cjkit.errors import InputError, UsageError, did_you_mean, one_of
-from cjkit.io import sources
+from cjkit.io import reading, sources
 from cjkit.maps import loader
 from cjkit.maps.schema import JourneyMap
 from cjkit.report.core import FunnelReport, InspectReport, ModelReport, ModelsReport, ValidateReport
@@ -36,19 +36,32 @@ class ReadOptions:
     time_col: str | None = None
     tz: str | None = None
     time_format: str | None = None
+    table: str | None = None  # database inputs: --table T or --query SQL
+    query: str | None = None
+    preset: str | None = None  # --preset posthog|mixpanel|amplitude|ga4|segment|shopify
+    input_format: str | None = None  # --input-format csv|tsv|ndjson|parquet (stdin: -)
 
     def column_map(self, model: JourneyMap | None = None) -> sources.ColumnMap:
-        """Return the column map, flags first, then the map's data block, then the defaults."""
+        """Return the column map: flags first, then the map's data block, then its preset."""
         data = model.data if model is not None else None
         tz = self.tz or (data.timezone if data else "UTC")
         zone(tz)
-        return sources.ColumnMap(
-            user=self.user_col or (data.user if data else sources.USER),
-            event=self.event_col or (data.event if data else sources.EVENT),
-            time=self.time_col or (data.time if data else sources.TIME),
-            tz=tz,
-            time_format=self.time_format or (data.time_format if data else "auto"),
+        flags = reading.Flags(
+            user=self.user_col,
+            event=self.event_col,
+            time=self.time_col,
+            tz=self.tz,
+            time_format=self.time_format,
+            preset=self.preset,
+            input_format=self.input_format,
+            table=self.table,
+            query=self.query,
         )
+        return reading.column_map(flags, model, tz)
+
+    def adapt(self, model: JourneyMap) -> JourneyMap:
+        """Return ``model`` with the preset's standard event names added to its stages."""
+        return reading.adapt_model(model, self.preset)
 
 
 def load_model(ref: str) -> loader.LoadedMap:
@@ -115,6 +128,7 @@ class FunnelOptions:
     """The flags of ``cjkit funnel``; ``None`` leaves a map's setting (or the default) alone."""
 
     steps: tuple[str, ...] = ()
+    step_exact: bool = False  # every step is one event name, as written ([, ], | included)
     model: str | None = None
     window: str | None = None
     order: str | None = None
@@ -197,7 +211,10 @@ def funnel_spec(
 ) -> FunnelSpec:
     """Return the funnel spec from flags laid over a map's settings; raise UsageError."""
     if options.steps:
-        steps = tuple(Step(text, tuple(parse_cli_step(text))) for text in options.steps)
+        steps = tuple(
+            Step(text, (Matcher(text),) if options.step_exact else tuple(parse_cli_step(text)))
+            for text in options.steps
+        )
     elif model is not None:
         steps = _steps_from_model(model)
     else:
@@ -273,7 +290,7 @@ def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
 
         return insight_run(paths, options, options.insight).funnel_run()
     loaded = load_model(options.model) if options.model else None
-    model = loaded.map if loaded else None
+    model = options.read.adapt(loaded.map) if loaded else None
     column_map = options.read.column_map(model)
     time_range = parse_range(options.since, options.until, column_map.tz)
     unit = options.aggregate_by or sources.USER
@@ -445,9 +462,14 @@ def _dtype_name(dtype: pl.DataType) -> str:
 
 def inspect(paths: Sequence[str], read: ReadOptions, *, top: int = 50) -> InspectReport:
     """Return a profile of the events: rows, units, span, events and columns."""
+    if read.preset is None and not (read.user_col or read.event_col or read.time_col):
+        # A known export shape is read with its preset, and the profile says which it was.
+        shape = reading.detect_preset(paths, read.input_format)
+        read = replace(read, preset=shape) if shape else read
     events = sources.read(paths, read.column_map())
-    frame = events.clean()
     cols = [c for c in events.columns if c != sources.RAW_TIME]
+    inputs = reading.profile(events)
+    frame = events.clean()
     summary = frame.select(
         pl.len().alias("rows"),
         pl.col(sources.USER).n_unique().alias("units"),
@@ -497,4 +519,5 @@ def inspect(paths: Sequence[str], read: ReadOptions, *, top: int = 50) -> Inspec
         ],
         columns=columns,
         dropped_rows=total - int(row["rows"]),
+        **inputs,
     )

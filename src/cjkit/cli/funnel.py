@@ -17,9 +17,11 @@ from cjkit.cli.options import (
     EventCol,
     EventsArg,
     FormatOpt,
+    InputFormatOpt,
     InsightPeriodOpt,
     NoColorOpt,
     OutputOpt,
+    PresetOpt,
     SinceOpt,
     TimeCol,
     TimeFormatOpt,
@@ -106,6 +108,12 @@ def funnel(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    step_exact: Annotated[
+        bool,
+        typer.Option("--step-exact", help="Take each --step as one event name, as written."),
+    ] = False,
+    preset: PresetOpt = None,
+    input_format: InputFormatOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Count how many units reach each step, how fast, and where they drop off.
@@ -121,6 +129,7 @@ def funnel(
 
         options = api.FunnelOptions(
             steps=tuple(step or ()),
+            step_exact=step_exact,
             model=model,
             window=window,
             order=order,
@@ -133,7 +142,15 @@ def funnel(
             until=until,
             by=tuple(by or ()),
             attribution=attribution,
-            read=read_options(user_col, event_col, time_col, tz, time_format),
+            read=read_options(
+                user_col,
+                event_col,
+                time_col,
+                tz,
+                time_format,
+                preset=preset,
+                input_format=input_format,
+            ),
             insight=api.InsightOptions(
                 compare=compare,
                 alpha=alpha,

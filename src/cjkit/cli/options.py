@@ -33,7 +33,19 @@ TzOpt = Annotated[
     str | None, typer.Option("--tz", help="Zone of naive times and periods [default: UTC].")
 ]
 TimeFormatOpt = Annotated[
-    str | None, typer.Option("--time-format", help="auto, iso, date, epoch_s or epoch_ms.")
+    str | None,
+    typer.Option("--time-format", help="auto, iso, date, epoch_s, epoch_ms, epoch_us or epoch_ns."),
+]
+PresetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--preset",
+        help="Read a vendor export: posthog, mixpanel, amplitude, ga4, segment, shopify.",
+    ),
+]
+InputFormatOpt = Annotated[
+    str | None,
+    typer.Option("--input-format", help="csv, tsv, ndjson or parquet (for - or odd suffixes)."),
 ]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="First date or time (inclusive).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Last date (whole day) or time.")]
@@ -57,12 +69,21 @@ def read_options(
     time_col: str | None = None,
     tz: str | None = None,
     time_format: str | None = None,
+    *,
+    preset: str | None = None,
+    input_format: str | None = None,
 ) -> ReadOptions:
-    """Return the library's read options for the column, zone and time-format flags."""
+    """Return the library's read options for the column, zone, time-format and input flags."""
     from cjkit.api import ReadOptions
 
     return ReadOptions(
-        user_col=user_col, event_col=event_col, time_col=time_col, tz=tz, time_format=time_format
+        user_col=user_col,
+        event_col=event_col,
+        time_col=time_col,
+        tz=tz,
+        time_format=time_format,
+        preset=preset,
+        input_format=input_format,
     )
 
 

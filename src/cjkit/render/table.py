@@ -139,7 +139,8 @@ def inspect_table(report: InspectReport, explain: bool = False) -> RenderableTyp
             ("from", report.start or "–"),
             ("to", report.end or "–"),
         ]
-        + ([("dropped rows", f"{report.dropped_rows:,}")] if report.dropped_rows else []),
+        + ([("dropped rows", f"{report.dropped_rows:,}")] if report.dropped_rows else [])
+        + _inputs_rows(report),
     )
     events = new_table("Event names")
     events.add_column("event", overflow="fold")
@@ -160,7 +161,32 @@ def inspect_table(report: InspectReport, explain: bool = False) -> RenderableTyp
     columns.add_column("samples", overflow="ellipsis", no_wrap=True, max_width=40)
     for c in report.columns:
         columns.add_row(c["name"], c["dtype"], pct(c["null_share"]), ", ".join(c["samples"]))
-    return Group(summary, events, columns)
+    if not report.nested:
+        return Group(summary, events, columns)
+    paths = new_table("Nested paths (use them wherever a column name goes)")
+    paths.add_column("path", no_wrap=True)
+    paths.add_column("type", no_wrap=True)
+    paths.add_column("samples", overflow="ellipsis", no_wrap=True, max_width=40)
+    for n in report.nested:
+        paths.add_row(n["path"], n["dtype"], ", ".join(n["samples"]))
+    return Group(summary, events, columns, paths)
+
+
+def _inputs_rows(report: InspectReport) -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = []
+    if report.preset:
+        rows.append(("read as", f"{report.preset} export (use --preset {report.preset})"))
+    elif report.suggested_preset:
+        rows.append(
+            (
+                "looks like",
+                f"a {report.suggested_preset} export: --preset {report.suggested_preset}",
+            )
+        )
+    if report.identity is not None:
+        rows.append(("merged anonymous ids", f"{report.identity['merged_ids']:,}"))
+        rows.append(("identity conflicts", f"{report.identity['conflicts']:,}"))
+    return rows
 
 
 def validate_table(report: ValidateReport, explain: bool = False) -> RenderableType:
