@@ -144,6 +144,8 @@ class FunnelOptions:
     read: ReadOptions = field(default_factory=ReadOptions)
     # --compare, --trend, --ttc-*, --correlate, --top, --alpha: cjkit.api.insight.InsightOptions
     insight: Any = None
+    # --compare, --trend, --ttc-*, --correlate, --top, --alpha: cjkit.api.insight.InsightOptions
+    insight: Any = None
 
 
 @dataclass(frozen=True)
@@ -285,6 +287,10 @@ def _check_columns(events: sources.Events, spec: FunnelSpec) -> None:
 
 def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
     """Return the funnel report for ``paths`` (and the per-unit table behind it)."""
+    if options.insight is not None and options.insight.active():
+        from cjkit.api.insight import run as insight_run
+
+        return insight_run(paths, options, options.insight).funnel_run()
     if options.insight is not None and options.insight.active():
         from cjkit.api.insight import run as insight_run
 

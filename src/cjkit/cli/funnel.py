@@ -142,15 +142,6 @@ def funnel(
             until=until,
             by=tuple(by or ()),
             attribution=attribution,
-            read=read_options(
-                user_col,
-                event_col,
-                time_col,
-                tz,
-                time_format,
-                preset=preset,
-                input_format=input_format,
-            ),
             insight=api.InsightOptions(
                 compare=compare,
                 alpha=alpha,
@@ -162,6 +153,15 @@ def funnel(
                 correlate_exclude=tuple(correlate_exclude or ()),
                 top=top,
                 period=period,
+            ),
+            read=read_options(
+                user_col,
+                event_col,
+                time_col,
+                tz,
+                time_format,
+                preset=preset,
+                input_format=input_format,
             ),
         )
         run = api.funnel(events, options)
