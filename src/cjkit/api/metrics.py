@@ -25,7 +25,9 @@ import polars as pl
 
 from cjkit.api.core import FunnelOptions, ReadOptions, funnel_spec, read_errors
 from cjkit.engine import periods as per
-from cjkit.engine.metrics import hub as stage_metrics
+from cjkit.engine.metrics import plan as metrics_plan
+from cjkit.engine.metrics import query as metrics_query
+from cjkit.engine.metrics import summary as metrics_summary
 from cjkit.engine.metrics.base import Context
 from cjkit.engine.metrics.kinds.acquisition import SPEND_AMOUNT, SPEND_CHANNEL, SPEND_DATE, Spend
 from cjkit.errors import InputError, did_you_mean, one_of
@@ -154,7 +156,7 @@ def _target_periods(model: JourneyMap) -> dict[str, int]:
     return out
 
 
-def _require(events: sources.Events, plan: stage_metrics.MetricsPlan, by_flag: str) -> None:
+def _require(events: sources.Events, plan: metrics_plan.MetricsPlan, by_flag: str) -> None:
     events.require(list(plan.segments), by_flag)
     for s in plan.stages:
         for m in s.matchers:
@@ -191,7 +193,7 @@ def _run(
     )
     depth = _target_periods(model)
     stages = tuple(
-        stage_metrics.plan_stage(
+        metrics_plan.plan_stage(
             i,
             stage,
             events.columns,
@@ -210,7 +212,7 @@ def _run(
         week_start=model.settings.week_start,
         first_flag=stages[0].flag,
     )
-    plan = stage_metrics.MetricsPlan(model, stages, fspec, ctx, segments)
+    plan = metrics_plan.MetricsPlan(model, stages, fspec, ctx, segments)
     _require(events, plan, "--by" if options.by else "segments")
     clean = events.clean()
     summary = clean.select(
@@ -221,15 +223,15 @@ def _run(
     )
     with read_errors(events):
         table, source, quality = pl.collect_all(
-            [stage_metrics.narrow(clean, plan), summary, sources.quality(events)]
+            [metrics_query.narrow(clean, plan), summary, sources.quality(events)]
         )
     sources.raise_for_quality(events, quality.row(0, named=True))
     with read_errors(events):
-        parts = stage_metrics.queries(table.lazy(), plan)
+        parts = metrics_query.queries(table.lazy(), plan)
         frames = dict(zip(parts, pl.collect_all(list(parts.values())), strict=True))
     src = source.row(0, named=True)
-    span = stage_metrics.Span(src["start"], src["end"])
-    results, groups, population = stage_metrics.assemble(
+    span = metrics_summary.Span(src["start"], src["end"])
+    results, groups, population = metrics_summary.assemble(
         frames, plan, span, spend, breakdowns=bool(segments)
     )
     warnings = list(events.warnings)
