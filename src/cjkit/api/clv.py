@@ -18,6 +18,7 @@ from cjkit.api.core import ReadOptions, collect_checked, load_model, read_events
 from cjkit.engine.clv import rfm, tables
 from cjkit.engine.clv import summary as summary_mod
 from cjkit.engine.matchers import Matcher, parse_cli_step, parse_entries, predicate
+from cjkit.engine.money import frame_money_sum
 from cjkit.errors import InputError, UsageError, did_you_mean, one_of
 from cjkit.io import sources
 from cjkit.maps.schema import JourneyMap
@@ -179,7 +180,7 @@ def _holdout(
         .with_columns(pl.col("actual").fill_null(0))
     )
     buckets, mae = tables.holdout_buckets(check)
-    total_predicted = float(check["predicted"].sort().sum())
+    total_predicted = frame_money_sum(check["predicted"])
     total_actual = int(check["actual"].sum())
     warnings = []
     if total_actual and abs(total_predicted - total_actual) / total_actual > 0.2:
@@ -335,8 +336,8 @@ UNIT_COLUMNS = [
 
 def _totals(units: pl.DataFrame) -> dict[str, float | int | None]:
     def total(name: str) -> float | None:
-        column = units.sort("unit")[name]
-        return None if column.null_count() == units.height else float(column.sum())
+        column = units[name]
+        return None if column.null_count() == units.height else frame_money_sum(column)
 
     repeaters = units.filter(pl.col("frequency") > 0).height
     return {

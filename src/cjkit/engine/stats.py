@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import polars as pl
-
 Z95 = 1.959963984540054
 
 
@@ -35,13 +33,3 @@ def ci_dict(successes: int, trials: int) -> dict[str, float] | None:
     interval = wilson(successes, trials)
     return None if interval is None else {"low": interval[0], "high": interval[1]}
 
-
-def ordered_sum(values: pl.Expr, by: pl.Expr | str | None = None) -> pl.Expr:
-    """Return the float sum of ``values`` added in a fixed order (sorted by ``by``, else by value).
-
-    A plain ``sum`` adds in whatever order the rows arrive, so the last digits of a money total
-    change with the row order or the file split; and Polars' optimiser removes a sort that
-    only feeds a ``sum``. A running sum over the sorted values keeps the order it was given.
-    """
-    ordered = values.sort() if by is None else values.sort_by(by)
-    return ordered.cum_sum().last()

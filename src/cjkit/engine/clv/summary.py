@@ -19,7 +19,7 @@ from datetime import date
 
 import polars as pl
 
-from cjkit.engine.stats import ordered_sum
+from cjkit.engine.money import money_sum
 
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 
@@ -48,7 +48,7 @@ def daily(purchases: pl.LazyFrame, spec: SummarySpec) -> pl.LazyFrame:
         purchases.with_columns(day)
         .filter(pl.col("day") <= spec.observation_end)
         .group_by(UNIT, "day")
-        .agg(ordered_sum(pl.col(AMOUNT).fill_null(0.0)).alias("total"))
+        .agg(money_sum(pl.col(AMOUNT).fill_null(0.0)).alias("total"))
     )
 
 
@@ -62,8 +62,8 @@ def summarise(days: pl.LazyFrame, spec: SummarySpec) -> pl.LazyFrame:
     end = pl.lit(spec.observation_end)
     first = pl.col("day").min()
     last = pl.col("day").max()
-    total = ordered_sum(pl.col("total"), "day")
-    repeat_sum = ordered_sum(pl.col("total").sort_by("day").slice(1))
+    total = money_sum("total")
+    repeat_sum = money_sum(pl.col("total").sort_by("day").slice(1))
     n = pl.len()
     monetary = (
         total / n

@@ -10,13 +10,14 @@ from typing import Any
 import polars as pl
 
 from cjkit.engine.clv.rfm import SEGMENTS
-from cjkit.engine.stats import ordered_sum
+from cjkit.engine.money import frame_money_sum, money_sum
 
 FREQUENCY_BUCKETS = 7  # 0..6, then "7+"
 
 
 def _sum(name: str) -> pl.Expr:
-    return ordered_sum(pl.col(name), "unit")
+    # Order-independent (integer micro-units), so the totals are byte-stable.
+    return money_sum(name)
 
 
 def _group_stats() -> list[pl.Expr]:
@@ -33,7 +34,7 @@ def _group_stats() -> list[pl.Expr]:
 def segments(units: pl.DataFrame) -> list[dict[str, Any]]:
     """Return one row per RFM segment (every segment, in grid order), with shares."""
     total_units = units.height
-    total_revenue = float(units["revenue"].sort().sum()) if total_units else 0.0
+    total_revenue = frame_money_sum(units["revenue"])
     grouped = units.group_by("rfm_segment").agg(_group_stats())
     rows = {r["rfm_segment"]: r for r in grouped.iter_rows(named=True)}
     out = []
@@ -97,7 +98,7 @@ def holdout_buckets(check: pl.DataFrame) -> tuple[list[dict[str, Any]], float]:
         .group_by("bucket", "_order")
         .agg(
             pl.len().alias("units"),
-            ordered_sum(pl.col("predicted"), "unit").alias("predicted"),
+            money_sum("predicted").alias("predicted"),
             pl.col("actual").sum().alias("actual"),
             pl.col("predicted").mean().alias("mean_predicted"),
             pl.col("actual").mean().alias("mean_actual"),
