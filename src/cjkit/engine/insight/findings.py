@@ -2,9 +2,10 @@
 
 Every finding's ``impact_units`` is in units of the **last** stage: a gain or loss of u units
 at stage k counts as ``u · C_n / C_k``, the units that the rest of the funnel (from k to the
-last stage, at its current overall rate) turns them into. Findings are ranked by the size of
-that number, largest first; findings without one (slowdowns, targets) come after, in the
-order drop, segment, change, slowdown, correlation, target.
+last stage, at its current overall rate) turns them into. The drop findings come first: they
+say where the journey leaks and have no counterfactual, so no impact. The rest are ranked by
+the size of their impact, largest first; findings without one (slowdowns, targets) come after,
+in the order segment, change, slowdown, correlation, target.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ class Builder:
                 value=float(lost) if metric == "drop_off" else s.conversion_from_previous,
                 baseline=float(prev.count) if metric == "drop_off" else None,
                 p_value=None,
-                impact_units=self.to_last(s.index, -lost),
+                impact_units=None,
                 statement=text,
             )
         )
@@ -251,6 +252,7 @@ class Builder:
         return sorted(
             self.out,
             key=lambda f: (
+                f.kind != "drop",
                 f.impact_units is None,
                 -abs(f.impact_units or 0.0),
                 order[f.kind],
