@@ -46,6 +46,7 @@ from cjkit.api.metrics import (
     read_spend,
 )
 from cjkit.api.paths import PathsOptions, paths
+from cjkit.api.report import ReportOptions, report
 
 __all__ = [
     "ACTIVITY_PERIODS",
@@ -63,6 +64,7 @@ __all__ = [
     "MetricsOptions",
     "PathsOptions",
     "ReadOptions",
+    "ReportOptions",
     "RetentionOptions",
     "activity_spec",
     "check",
@@ -84,6 +86,7 @@ __all__ = [
     "read_errors",
     "read_events",
     "read_spend",
+    "report",
     "retention",
     "retention_spec",
     "stickiness",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
@@ -170,12 +170,18 @@ def _builtin(loaded: loader.LoadedMap) -> bool:
     return loaded.path is None or loaded.path.resolve().parent == loader.models_dir().resolve()
 
 
+# Extra queries over the clean events, collected in the same pass as the model's table
+# (``cjkit report`` adds lifecycle and stickiness this way instead of scanning again).
+ExtraQueries = Callable[[pl.LazyFrame], dict[str, pl.LazyFrame]]
+
+
 def _run(
     paths: Sequence[str],
     options: MetricsOptions,
     *,
     breakdowns: bool,
-) -> tuple[MetricsReport, loader.LoadedMap]:
+    extra: ExtraQueries | None = None,
+) -> tuple[MetricsReport, loader.LoadedMap, dict[str, pl.DataFrame]]:
     loaded = loader.load(options.model)
     model = options.read.adapt(loaded.map)
     column_map = options.read.column_map(model)
@@ -221,14 +227,16 @@ def _run(
         pl.col(sources.TIME).min().alias("start"),
         pl.col(sources.TIME).max().alias("end"),
     )
+    more = extra(clean) if extra is not None else {}
     with read_errors(events):
-        table, source, quality = pl.collect_all(
-            [metrics_query.narrow(clean, plan), summary, sources.quality(events)]
+        table, source, quality, *more_frames = pl.collect_all(
+            [metrics_query.narrow(clean, plan), summary, sources.quality(events), *more.values()]
         )
     sources.raise_for_quality(events, quality.row(0, named=True))
     with read_errors(events):
         parts = metrics_query.queries(table.lazy(), plan)
         frames = dict(zip(parts, pl.collect_all(list(parts.values())), strict=True))
+    frames.update(zip(more, more_frames, strict=True))
     src = source.row(0, named=True)
     span = metrics_summary.Span(src["start"], src["end"])
     results, groups, population = metrics_summary.assemble(
@@ -270,13 +278,22 @@ def _run(
         breakdowns=groups,
         warnings=warnings,
     )
-    return replace(report, checks=evaluate(report, loaded, None)), loaded
+    return replace(report, checks=evaluate(report, loaded, None)), loaded, frames
 
 
 def metrics(paths: Sequence[str], options: MetricsOptions) -> MetricsReport:
     """Return the per-stage report of ``options.model`` on the events under ``paths``."""
-    report, _ = _run(paths, options, breakdowns=options.breakdowns)
+    report, _, _ = _run(paths, options, breakdowns=options.breakdowns)
     return report
+
+
+def metrics_frames(
+    paths: Sequence[str], options: MetricsOptions, extra: ExtraQueries | None = None
+) -> tuple[MetricsReport, dict[str, pl.DataFrame]]:
+    """Return the metrics report and the collected tables behind it (``journeys``: the funnel's
+    per-unit table; plus ``extra``'s queries over the clean events, run in the same scan)."""
+    report, _, frames = _run(paths, options, breakdowns=options.breakdowns, extra=extra)
+    return report, frames
 
 
 # --- check ----------------------------------------------------------------------------------
@@ -460,7 +477,7 @@ def read_baseline(path: str) -> dict[str, Any]:
 def check(paths: Sequence[str], options: CheckOptions) -> CheckReport:
     """Return the map's targets evaluated on the events under ``paths``."""
     baseline = read_baseline(options.baseline) if options.baseline else None
-    report, loaded = _run(
+    report, loaded, _ = _run(
         paths,
         MetricsOptions(
             model=options.model,

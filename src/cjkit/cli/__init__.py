@@ -30,6 +30,7 @@ from cjkit.cli import metrics
 from cjkit.cli import diagnose
 from cjkit.cli import clv
 from cjkit.cli import paths
+from cjkit.cli import report
 
 # isort: on
 __all__ = [
@@ -43,5 +44,6 @@ __all__ = [
     "maps",
     "metrics",
     "paths",
+    "report",
     "run",
 ]
