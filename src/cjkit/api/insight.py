@@ -228,7 +228,12 @@ def run(
             report if main == "now" else funnel_engine.summarize(scanned.units["now"], now_spec, {})
         )
         changes = _changes(then_report.steps, now_report.steps, scanned, spec.n)
-        tested = ("conversion_from_previous", "conversion_from_start", "median_time_to_convert_s")
+        tested = (
+            "conversion_from_previous",
+            "conversion_from_start",
+            "median_time_to_convert_s",
+            "mean_time_to_convert_s",
+        )
         family.extend(ch[key] for ch in changes for key in tested)
         extra["compare"]["changes"] = changes if main != "now" else None
         if main == "now":
@@ -423,6 +428,14 @@ def _gaps(units: pl.DataFrame, k: int) -> np.ndarray[Any, Any]:
     return kept.select(gap.alias("g"))["g"].to_numpy()
 
 
+def _moments(values: np.ndarray[Any, Any]) -> tuple[float, float, int]:
+    """Return (mean, variance with n − 1, n) of a sample (zeros when it is too small)."""
+    n = len(values)
+    if n < 2:
+        return (float(values.mean()) if n else 0.0, 0.0, n)
+    return float(values.mean()), float(values.var(ddof=1)), n
+
+
 def _changes(
     then: Sequence[FunnelStep], now: Sequence[FunnelStep], scanned: Scanned, n: int
 ) -> list[dict[str, Any]]:
@@ -434,6 +447,7 @@ def _changes(
             "conversion_from_previous": None,
             "conversion_from_start": None,
             "median_time_to_convert_s": None,
+            "mean_time_to_convert_s": None,
         }
         if k > 1:
             entry["conversion_from_previous"] = compare.rate_change(
@@ -442,8 +456,10 @@ def _changes(
             entry["conversion_from_start"] = compare.rate_change(
                 a.count, then[0].count, b.count, now[0].count
             )
-            entry["median_time_to_convert_s"] = compare.median_change(
-                _gaps(scanned.units["then"], k), _gaps(scanned.units["now"], k)
+            gaps_then, gaps_now = _gaps(scanned.units["then"], k), _gaps(scanned.units["now"], k)
+            entry["median_time_to_convert_s"] = compare.median_change(gaps_then, gaps_now)
+            entry["mean_time_to_convert_s"] = compare.mean_change(
+                _moments(gaps_then), _moments(gaps_now)
             )
         out.append(entry)
     return out

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from cjkit.engine import periods as per
-from cjkit.engine.insight.tests import Tested, bh, median_test, two_proportions
+from cjkit.engine.insight.tests import Tested, bh, median_test, two_proportions, welch
 from cjkit.errors import UsageError
 from cjkit.timerange import TimeRange, parse_range
 
@@ -111,8 +111,6 @@ def mean_change(
     then: tuple[float, float, int], now: tuple[float, float, int]
 ) -> dict[str, Any] | None:
     """Return the change of a mean from (mean, variance, n) of each period, by Welch's t-test."""
-    from cjkit.engine.insight.tests import welch
-
     if then[2] == 0 or now[2] == 0:
         return None
     return _change(then[0], now[0], welch(now[0], now[1], now[2], then[0], then[1], then[2]))
