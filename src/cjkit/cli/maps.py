@@ -12,11 +12,12 @@ from cjkit.cli.app import app, err, reported
 from cjkit.cli.options import (
     EventCol,
     FormatOpt,
+    ModelFormatOpt,
     OutputOpt,
     TimeCol,
     TzOpt,
     UserCol,
-    check_format,
+    ValidateFormatOpt,
     emit,
     read_options,
 )
@@ -33,7 +34,7 @@ def validate(
     data: Annotated[
         list[str] | None, typer.Option("--data", help="Also check against these events.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or github.")] = "table",
+    fmt: ValidateFormatOpt = "table",
     user_col: UserCol = None,
     event_col: EventCol = None,
     time_col: TimeCol = None,
@@ -46,18 +47,10 @@ def validate(
     Example: cjkit validate examples/shop/map.yaml --data examples/shop/events.parquet
     """
     with reported():
-        check_format(fmt, ("table", "json", "github"))
         from cjkit import api
 
         report = api.validate(maps, data or (), read_options(user_col, event_col, time_col, tz))
-        if fmt == "github":
-            from cjkit.render.github import validate_annotations
-
-            sys.stdout.write(validate_annotations(report))
-        elif fmt == "json":
-            emit(report, "json", None)
-        else:
-            emit(report, "table", None)
+        emit(report, fmt, None)
         if not report.ok:
             raise typer.Exit(1)
 
@@ -66,7 +59,6 @@ def validate(
 def models_list(fmt: FormatOpt = "table") -> None:
     """List the built-in models: id, name and the stage chain."""
     with reported():
-        check_format(fmt)
         from cjkit import api
 
         emit(api.models_list(), fmt, None)
@@ -77,24 +69,13 @@ def models_show(
     name: Annotated[
         str, typer.Argument(help="A built-in model id or a map file.", show_default=False)
     ],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, yaml or json.")] = "table",
+    fmt: ModelFormatOpt = "table",
 ) -> None:
     """Show a model's stages with their descriptions, questions, touchpoints and metrics."""
     with reported():
-        check_format(fmt, ("table", "yaml", "json", "markdown", "csv"))
         from cjkit import api
 
-        report = api.model_show(name)
-        if fmt == "yaml":
-            import yaml
-
-            model = dict(report.model)
-            for stage in model["stages"]:
-                stage.pop("event_names", None)
-                stage.pop("metrics", None)
-            sys.stdout.write(yaml.safe_dump(model, sort_keys=False, allow_unicode=True))
-        else:
-            emit(report, fmt, None)
+        emit(api.model_show(name), fmt, None)
 
 
 @app.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -10,6 +9,7 @@ import typer
 from cjkit.cli.app import app, reported, warn
 from cjkit.cli.options import (
     ByOpt,
+    CheckFormatOpt,
     EventCol,
     EventsArg,
     FormatOpt,
@@ -112,9 +112,7 @@ def check(
     since: SinceOpt = None,
     until: UntilOpt = None,
     spend: SpendOpt = None,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help="table, json, markdown or github.")
-    ] = "table",
+    fmt: CheckFormatOpt = "table",
     output: OutputOpt = None,
     user_col: UserCol = None,
     event_col: EventCol = None,
@@ -133,11 +131,9 @@ def check(
     Example: cjkit check examples/shop/events.parquet --model examples/shop/map.yaml
     """
     with reported("Checking the targets…"):
-        check_format(fmt, ("table", "json", "markdown", "github"))
-        import os
-
         from cjkit import api
-        from cjkit.render.metrics import check_annotations, check_markdown
+        from cjkit.errors import OutputError
+        from cjkit.render.formats import append_step_summary
 
         options = api.CheckOptions(
             model=model,
@@ -158,30 +154,11 @@ def check(
         )
         report = api.check(events, options)
         warn(report.warnings)
-        if fmt == "github":
-            text = check_annotations(report)
-            if output is not None:
-                from cjkit.io.output import write_text
-
-                write_text(output, text)
-            else:
-                sys.stdout.write(text)
-        else:
-            emit(report, fmt, output, no_color=no_color)
-        if summary:
-            target = os.environ.get("GITHUB_STEP_SUMMARY")
-            if target:
-                try:
-                    with open(target, "a", encoding="utf-8") as handle:
-                        handle.write(check_markdown(report))
-                except OSError as exc:
-                    from cjkit.errors import OutputError
-
-                    raise OutputError(
-                        f"--summary: can't append to $GITHUB_STEP_SUMMARY ({target}): "
-                        f"{exc.strerror}"
-                    ) from None
-            else:
-                warn(["--summary: $GITHUB_STEP_SUMMARY is not set; no summary written"])
+        emit(report, fmt, output, no_color=no_color)
+        try:
+            problem = append_step_summary(report) if summary else None
+        except OutputError as exc:
+            raise OutputError(f"--summary: {exc}") from None
+        warn([f"--summary: {problem}"] if problem else [])
     if not report.ok and not exit_zero:
         raise typer.Exit(1)

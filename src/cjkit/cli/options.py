@@ -7,20 +7,87 @@ build the read options with :func:`read_options` so every command reads events t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cjkit.cli.app import err
 from cjkit.errors import UsageError
 
 if TYPE_CHECKING:
     from cjkit.api import ReadOptions
 
+
+
+class Format(StrEnum):
+    """Output formats of the analysis commands (typer rejects others with exit 2)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    jsonl = "jsonl"
+
+
+class ValidateFormat(StrEnum):
+    """Output formats of ``validate``."""
+
+    table = "table"
+    json = "json"
+    github = "github"
+
+
+class ModelFormat(StrEnum):
+    """Output formats of ``models show``."""
+
+    table = "table"
+    yaml = "yaml"
+    json = "json"
+    markdown = "markdown"
+    csv = "csv"
+    jsonl = "jsonl"
+
+
+class CheckFormat(StrEnum):
+    """Output formats of ``check``."""
+
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    github = "github"
+    jsonl = "jsonl"
+
+
 EventsArg = Annotated[
     list[str], typer.Argument(help="Event files, globs or folders.", show_default=False)
 ]
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")]
+def _format_option(choices: type[StrEnum]) -> Any:
+    """Return a ``--format`` option that accepts only ``choices`` (else exit 2, one line)."""
+    names = [c.value for c in choices]
+
+    def check(value: str) -> str:
+        if value not in names:
+            # One line in the house style of every flag check (``--order: expected one of …``).
+            err(f"Error: --format: expected one of {', '.join(names)}, got {value!r}")
+            raise typer.Exit(2)
+        return value
+
+    return typer.Option(
+        "--format",
+        "-f",
+        help="Output format.",
+        metavar="|".join(names),
+        callback=check,
+        autocompletion=lambda incomplete: [n for n in names if n.startswith(incomplete)],
+    )
+
+
+FormatOpt = Annotated[str, _format_option(Format)]
+ValidateFormatOpt = Annotated[str, _format_option(ValidateFormat)]
+ModelFormatOpt = Annotated[str, _format_option(ModelFormat)]
+CheckFormatOpt = Annotated[str, _format_option(CheckFormat)]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file (atomically).")
 ]
@@ -96,8 +163,8 @@ def emit(
     render.emit(report, fmt, output, explain=explain, no_color=no_color)
 
 
-def check_format(fmt: str, allowed: Sequence[str] = ("table", "json", "csv", "markdown")) -> None:
-    """Raise a UsageError unless ``fmt`` is one of ``allowed``."""
+def check_format(fmt: str, allowed: Sequence[str] = tuple(Format)) -> None:
+    """Raise a UsageError unless ``fmt`` is one of ``allowed`` (the enums already check)."""
     if fmt not in allowed:
         raise UsageError(f"--format: expected one of {', '.join(allowed)}, got {fmt!r}")
 

@@ -21,7 +21,7 @@ from cjkit.errors import UsageError
 from cjkit.io.output import write_text
 from cjkit.report import Report
 
-FORMATS = ("table", "json", "csv", "markdown")
+FORMATS = ("table", "json", "jsonl", "csv", "markdown")
 
 _TABLE_MODULES = {
     "funnel": "cjkit.render.table",
@@ -54,6 +54,13 @@ def _clean(value: Any) -> Any:
 def to_json(report: Report) -> str:
     """Return the report's JSON document (NaN and infinity become null)."""
     return json.dumps(_clean(report.to_dict()), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def to_jsonl(rows: list[dict[str, Any]]) -> str:
+    """Return tidy rows as JSON Lines: one object per row (NaN and infinity become null)."""
+    return "".join(
+        json.dumps(_clean(row), ensure_ascii=False, default=str) + "\n" for row in rows
+    )
 
 
 def _cell(value: Any) -> str:
@@ -145,14 +152,24 @@ def emit(
     explain: bool = False,
     no_color: bool = False,
 ) -> None:
-    """Write the report in ``fmt`` to ``output`` (atomically) or to stdout."""
-    if fmt not in FORMATS:
-        raise UsageError(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    """Write the report in ``fmt`` to ``output`` (atomically) or to stdout.
+
+    Formats beyond :data:`FORMATS` come from ``cjkit.render.formats.<kind>_<fmt>``.
+    """
+    from cjkit.render import formats
+
+    extra = getattr(formats, f"{report.kind}_{fmt}", None)
+    if fmt not in FORMATS and extra is None:
+        raise UsageError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     from cjkit import progress
 
     progress.clear()  # the spinner (stderr, TTY only) is gone before any output appears
-    if fmt == "json":
+    if extra is not None:
+        text = extra(report)
+    elif fmt == "json":
         text = to_json(report)
+    elif fmt == "jsonl":
+        text = to_jsonl(report.to_rows())
     elif fmt == "csv":
         text = to_csv(report.to_rows())
     elif fmt == "markdown":
