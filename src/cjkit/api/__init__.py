@@ -35,6 +35,7 @@ from cjkit.api.core import (
 )
 from cjkit.api.diagnose import DiagnoseOptions, diagnose
 from cjkit.api.insight import InsightOptions
+from cjkit.api.journey import JourneyOptions, journey
 from cjkit.api.metrics import (
     CheckOptions,
     MetricsOptions,
@@ -55,12 +56,13 @@ __all__ = [
     "NEW_BASES",
     "ActivityOptions",
     "CheckOptions",
-    "DiagnoseOptions",
     "ClvOptions",
     "ClvRun",
+    "DiagnoseOptions",
     "FunnelOptions",
     "FunnelRun",
     "InsightOptions",
+    "JourneyOptions",
     "MetricsOptions",
     "PathsOptions",
     "ReadOptions",
@@ -75,6 +77,7 @@ __all__ = [
     "funnel",
     "funnel_spec",
     "inspect",
+    "journey",
     "lifecycle",
     "load_model",
     "lookup",

@@ -17,6 +17,7 @@ from cjkit.cli.options import (
     CorrelateOpt,
     EventCol,
     EventsArg,
+    FormatOpt,
     InsightPeriodOpt,
     ModelReqOpt,
     NoColorOpt,
@@ -102,4 +103,53 @@ def diagnose(
             else:
                 sys.stdout.write(text)
             return
+        emit(report, fmt, output, no_color=no_color)
+
+
+@app.command()
+def journey(
+    events: EventsArg,
+    unit: Annotated[str, typer.Option("--unit", "-u", help="The unit (user) to follow.")],
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="A built-in model or map file.")
+    ] = None,
+    step: Annotated[
+        list[str] | None, typer.Option("--step", "-s", help="A step, without --model. Repeat.")
+    ] = None,
+    window: Annotated[
+        str | None, typer.Option("--window", "-w", help="Conversion window [default: 14d].")
+    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    limit: Annotated[int, typer.Option("--limit", help="Events to show.")] = 500,
+    fmt: FormatOpt = "table",
+    output: OutputOpt = None,
+    user_col: UserCol = None,
+    event_col: EventCol = None,
+    time_col: TimeCol = None,
+    tz: TzOpt = None,
+    time_format: TimeFormatOpt = None,
+    no_color: NoColorOpt = False,
+) -> None:
+    """Follow one unit: its timeline, the stage each event filled, the furthest stage, and why
+    it stopped there (no next event, the window ran out, or an exclusion).
+
+    Example: cjkit journey examples/shop/events.parquet --unit u00042 --model aarrr
+    """
+    with reported("Following the unit…"):
+        check_format(fmt)
+        from cjkit import api
+
+        options = api.JourneyOptions(
+            unit=unit,
+            model=model,
+            steps=tuple(step or ()),
+            window=window,
+            since=since,
+            until=until,
+            limit=limit,
+            read=read_options(user_col, event_col, time_col, tz, time_format),
+        )
+        report = api.journey(events, options)
+        warn(report.warnings)
         emit(report, fmt, output, no_color=no_color)

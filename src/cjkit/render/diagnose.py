@@ -12,7 +12,7 @@ from cjkit.durations import format_duration
 from cjkit.render.github import escape_data, escape_property
 from cjkit.render.table import bar, new_table, pct
 from cjkit.report.core import FunnelReport, segment_text
-from cjkit.report.diagnose import DiagnoseReport
+from cjkit.report.diagnose import DiagnoseReport, JourneyReport
 
 HIST_WIDTH = 30
 
@@ -260,3 +260,30 @@ def diagnose_github(report: DiagnoseReport) -> str:
         title = escape_property(f"cjkit diagnose: {f.kind}")
         out.append(f"::{level} title={title}::{escape_data(f.statement)}\n")
     return "".join(out)
+
+
+# --- journey -------------------------------------------------------------------------------
+
+
+def journey_table(report: JourneyReport, explain: bool = False) -> RenderableType:
+    """Return the unit's stages, why it stopped, and its timeline."""
+    del explain
+    stages = new_table(f"Unit {report.unit}")
+    stages.add_column("#", justify="right", no_wrap=True)
+    stages.add_column("stage")
+    stages.add_column("reached at", no_wrap=True)
+    for s in report.stages:
+        stages.add_row(str(s["index"]), s["name"], s["at"] or "–")
+    if report.stopped is None:
+        why = Text("Reached the last stage.", style="green")
+    else:
+        where = report.furthest["name"] if report.furthest else "before the first stage"
+        why = Text(f"Stopped at {where}: {report.stopped['detail']}.", style="yellow")
+    timeline = new_table("Timeline")
+    timeline.add_column("time", no_wrap=True)
+    timeline.add_column("event")
+    timeline.add_column("stage filled")
+    for e in report.events:
+        mark = e["stage"] or ("exclusion" if e["exclusion"] else "")
+        timeline.add_row(e["time"], str(e["event"]), mark, style="bold" if e["stage"] else None)
+    return Group(stages, why, timeline)
