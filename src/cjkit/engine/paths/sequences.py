@@ -29,7 +29,7 @@ from cjkit.engine.passes import split_units
 
 UNIT, T, NODE, CODE, PATH, UID, K, GROUP = "unit", "t", "node", "code", "path", "uid", "k", "g"
 ELLIPSIS = "..."
-_HASH = "_hash"
+_HASH, _KEY = "_hash", "_key"
 _SLASH = r"(.)/$"  # one trailing slash, but "/" alone stays (PostHog's replaceRegexpAll)
 
 
@@ -166,20 +166,39 @@ def _coded(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
     return coded, names
 
 
-def _sorted(frame: pl.DataFrame) -> pl.DataFrame:
+def _sorted(frame: pl.DataFrame, n_codes: int) -> pl.DataFrame:
     """Return the events grouped by unit, each unit's in (time, code) order, with ``uid``.
 
-    Units are grouped by a 64-bit hash (sorting integers beats sorting strings); two units
-    sharing a hash are detected and then the unit itself is the sort key.
+    Time and code are packed into one integer key when they fit 62 bits (they do unless the
+    log spans centuries or has millions of node names); the frame is sorted by that key, then
+    stably by a 64-bit hash of the unit (two sorts of one integer column each beat one sort of
+    two columns). Two units sharing a hash are detected, and then
+    the unit itself is the sort key.
     """
-    frame = frame.rechunk().with_columns(pl.col(UNIT).hash(seed=0).alias(_HASH))
-    out = frame.sort([_HASH, T, CODE])
+    frame = frame.rechunk()
+    bits = max(1, n_codes.bit_length())
+    t_min = int(frame[T].min() or 0) if frame.height else 0  # type: ignore[arg-type]
+    span = int(frame[T].max() or 0) - t_min if frame.height else 0  # type: ignore[arg-type]
+    packed = span.bit_length() + bits <= 62
+    if packed:
+        key = ((pl.col(T) - t_min) * (1 << bits) + pl.col(CODE)).alias(_KEY)
+        in_time = frame.select(key, pl.col(UNIT).hash(seed=0).alias(_HASH), UNIT, GROUP).sort(_KEY)
+    else:
+        in_time = frame.with_columns(pl.col(UNIT).hash(seed=0).alias(_HASH)).sort([T, CODE])
+    out = in_time.sort(_HASH, maintain_order=True)
     shared = (pl.col(_HASH) == pl.col(_HASH).shift(1)) & (pl.col(UNIT) != pl.col(UNIT).shift(1))
-    key = _HASH
+    group_key = _HASH
     if out.height and out.select(shared.any()).item():
-        out, key = frame.sort([UNIT, T, CODE]), UNIT
-    new_unit = (pl.col(key) != pl.col(key).shift(1)).fill_null(value=True)
-    return out.with_columns(new_unit.cast(pl.Int64).cum_sum().alias(UID)).drop(_HASH, UNIT)
+        out, group_key = in_time.sort(UNIT, maintain_order=True), UNIT
+    del in_time  # one sorted copy at a time
+    new_unit = (pl.col(group_key) != pl.col(group_key).shift(1)).fill_null(value=True)
+    out = out.with_columns(new_unit.cast(pl.Int64).cum_sum().alias(UID))
+    if packed:
+        out = out.with_columns(
+            ((pl.col(_KEY) // (1 << bits)) + t_min).alias(T),
+            (pl.col(_KEY) % (1 << bits)).cast(pl.Int32).alias(CODE),
+        ).drop(_KEY)
+    return out.drop(_HASH, UNIT)
 
 
 def _first_of_path() -> pl.Expr:
@@ -283,7 +302,7 @@ def _one_pass(
     del raw
     names = [*names, ELLIPSIS] if ELLIPSIS not in names else names
     codes = {name: i for i, name in enumerate(names)}
-    ordered = _sorted(coded)
+    ordered = _sorted(coded, len(names))
     del coded
     if ordered.height == 0 or (spec.start is not None and spec.start not in codes):
         return _empty_limited(), (_empty_pairs() if spec.transitions else None), names, 0

@@ -175,14 +175,17 @@ def _decode(sig: int | list[int], bits: int | None, names: list[str]) -> list[st
 def _shares(
     frame: pl.DataFrame, steps: int, names: list[str]
 ) -> tuple[int, dict[str, list[float]]]:
+    """Return the paths and, per node, the share of paths with it at each step; ``path_end``
+    from integer counts (paths without a node at k), so columns sum to 1 exactly."""
     paths = int(frame[PATH].n_unique()) if frame.height else 0
     table: dict[str, list[float]] = {}
+    at_step = [0] * steps
     if paths:
         counts = frame.filter(pl.col(K) <= steps).group_by(CODE, K).agg(pl.len().alias("n"))
         for r in counts.iter_rows(named=True):
             table.setdefault(names[r[CODE]], [0.0] * steps)[r[K] - 1] = r["n"] / paths
-    ended = [1.0 - sum(row[k] for row in table.values()) for k in range(steps)] if paths else []
-    table[PATH_END] = [max(0.0, e) for e in ended] if paths else [0.0] * steps
+            at_step[r[K] - 1] += int(r["n"])
+    table[PATH_END] = [(paths - n) / paths if paths else 0.0 for n in at_step]
     return paths, table
 
 
