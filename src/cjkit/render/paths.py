@@ -163,8 +163,8 @@ def paths_table(report: PathsReport, explain: bool = False) -> RenderableType:
     if report.pruned_links:
         parts.append(
             Text(
-                f"{report.pruned_links:,} more edges left out (--top, --min-units); "
-                "--format json has the kept ones.",
+                f"{report.pruned_links:,} lighter edges pruned (--top {report.settings['top']}, "
+                f"--min-units {report.settings['min_units']}); raise --top to keep more.",
                 style="dim",
             )
         )
