@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 import pytest
+from conftest import EXAMPLES
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -23,7 +24,6 @@ from cjkit.cli import main
 from cjkit.engine import periods as per
 from cjkit.engine.report import views
 from cjkit.render.html import i18n
-from conftest import EXAMPLES
 
 SHOP = str(EXAMPLES / "shop" / "events.parquet")
 DAY_US = 86_400 * 1_000_000
@@ -93,7 +93,8 @@ def test_histogram_matches_reference(raw: list[tuple[int, list[int], int]]) -> N
         for level, times in rows:
             if level >= k:
                 t_k, t_prev = times[k - 1], times[k - 2]
-                assert t_k is not None and t_prev is not None
+                assert t_k is not None
+                assert t_prev is not None
                 expected[_bin_of(t_k - t_prev)] += 1
         got = hist.filter(pl.col("step") == k).sort("lo_s")["units"].to_list()
         assert got == expected
@@ -113,8 +114,13 @@ def test_trends_by_hand() -> None:
     ]
     end = datetime(2025, 1, 31, tzinfo=UTC)
     out = views.trends(
-        _journeys(rows, 2), 2, period="week", tz="UTC", week_start="monday",
-        window_s=14 * 86_400, data_end=end,
+        _journeys(rows, 2),
+        2,
+        period="week",
+        tz="UTC",
+        week_start="monday",
+        window_s=14 * 86_400,
+        data_end=end,
     )
     assert out["period"].cast(pl.String).to_list() == ["2025-01-06", "2025-01-13"]
     assert out["entered"].to_list() == [2, 1]
@@ -129,8 +135,13 @@ def test_trends_match_reference(raw: list[tuple[int, list[int], int]], period: s
     base = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
     rows = [(lv, [None if t is None else t + base for t in times]) for lv, times in rows]
     out = views.trends(
-        _journeys(rows, 3), 3, period=period, tz="UTC",  # type: ignore[arg-type]
-        week_start="monday", window_s=86_400, data_end=None,
+        _journeys(rows, 3),
+        3,
+        period=period,
+        tz="UTC",  # type: ignore[arg-type]
+        week_start="monday",
+        window_s=86_400,
+        data_end=None,
     )
     expected: dict[int, list[int]] = {}
     for level, times in rows:
@@ -141,7 +152,9 @@ def test_trends_match_reference(raw: list[tuple[int, list[int], int]], period: s
         for k in range(1, level + 1):
             counts[k] += 1
     got = {
-        per.index_of(datetime.combine(r["period"], datetime.min.time(), UTC), period, "UTC"):  # type: ignore[arg-type]
+        per.index_of(
+            datetime.combine(r["period"], datetime.min.time(), UTC), period, "UTC"
+        ):  # type: ignore[arg-type]
         [r["entered"], r["reached_1"], r["reached_2"], r["reached_3"]]
         for r in out.iter_rows(named=True)
     }
@@ -224,8 +237,20 @@ def test_vietnamese_labels_come_from_the_model() -> None:
 
 def test_cli_json_is_the_report_document(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "r.json"
-    code = main(["report", SHOP, "--model", "aarrr", "--format", "json", "-o", str(out),
-                 "--no-findings", "--no-paths"])
+    code = main(
+        [
+            "report",
+            SHOP,
+            "--model",
+            "aarrr",
+            "--format",
+            "json",
+            "-o",
+            str(out),
+            "--no-findings",
+            "--no-paths",
+        ]
+    )
     assert code == 0
     doc = json.loads(out.read_text())
     assert doc["kind"] == "report"
@@ -234,10 +259,13 @@ def test_cli_json_is_the_report_document(tmp_path, capsys) -> None:  # type: ign
 
 
 def test_cli_bad_language_is_one_line_exit_2(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
-    code = main(["report", SHOP, "--model", "aarrr", "--lang", "xx", "-o", str(tmp_path / "r.html")])
+    code = main(
+        ["report", SHOP, "--model", "aarrr", "--lang", "xx", "-o", str(tmp_path / "r.html")]
+    )
     err = capsys.readouterr().err
     assert code == 2
-    assert err.count("\n") == 1 and "--lang" in err
+    assert err.count("\n") == 1
+    assert "--lang" in err
     assert not (tmp_path / "r.html").exists()
 
 

@@ -10,9 +10,10 @@ import typer
 from cjkit.cli.app import app, reported, warn
 from cjkit.cli.options import (
     ByOpt,
+    ChartFormat,
+    ChartFormatOpt,
     EventCol,
     EventsArg,
-    FormatOpt,
     InputFormatOpt,
     NoColorOpt,
     OutputOpt,
@@ -61,7 +62,7 @@ def retention(
     since: SinceOpt = None,
     until: UntilOpt = None,
     by: ByOpt = None,
-    fmt: FormatOpt = "table",
+    fmt: ChartFormatOpt = "table",
     output: OutputOpt = None,
     user_col: UserCol = None,
     event_col: EventCol = None,
@@ -79,7 +80,7 @@ def retention(
     Example: cjkit retention events.parquet --start-event signup --return-event purchase --period month
     """
     with reported("Computing retention…"):
-        check_format(fmt)
+        check_format(fmt, tuple(ChartFormat))
         from cjkit import api
 
         options = api.RetentionOptions(
@@ -120,7 +121,7 @@ def lifecycle(
         str,
         typer.Option("--new-basis", help="event (first chosen event) or first-any-event."),
     ] = "event",
-    fmt: FormatOpt = "table",
+    fmt: ChartFormatOpt = "table",
     output: OutputOpt = None,
     user_col: UserCol = None,
     event_col: EventCol = None,
@@ -159,7 +160,7 @@ def stickiness(
     week_start: WeekStartOpt = "monday",
     since: SinceOpt = None,
     until: UntilOpt = None,
-    fmt: FormatOpt = "table",
+    fmt: ChartFormatOpt = "table",
     output: OutputOpt = None,
     user_col: UserCol = None,
     event_col: EventCol = None,
@@ -198,7 +199,7 @@ def _activity(
     no_color: bool,
 ) -> None:
     """Run lifecycle or stickiness (same options) and render the report."""
-    check_format(fmt)
+    check_format(fmt, tuple(ChartFormat))
     from cjkit import api
 
     run = api.lifecycle if which == "lifecycle" else api.stickiness

@@ -11,12 +11,13 @@ from cjkit.cli.app import app, reported, warn
 from cjkit.cli.options import (
     AlphaOpt,
     ByOpt,
+    ChartFormat,
+    ChartFormatOpt,
     CompareOpt,
     CorrelateExcludeOpt,
     CorrelateOpt,
     EventCol,
     EventsArg,
-    FormatOpt,
     InputFormatOpt,
     InsightPeriodOpt,
     NoColorOpt,
@@ -101,7 +102,7 @@ def funnel(
     correlate: CorrelateOpt = None,
     correlate_exclude: CorrelateExcludeOpt = None,
     period: InsightPeriodOpt = None,
-    fmt: FormatOpt = "table",
+    fmt: ChartFormatOpt = "table",
     output: OutputOpt = None,
     user_col: UserCol = None,
     event_col: EventCol = None,
@@ -124,7 +125,7 @@ def funnel(
     Example: cjkit funnel events.parquet -s visit -s signup -s purchase --window 7d
     """
     with reported("Computing the funnel…"):
-        check_format(fmt)
+        check_format(fmt, tuple(ChartFormat))
         from cjkit import api
 
         options = api.FunnelOptions(

@@ -31,6 +31,24 @@ class Format(StrEnum):
     jsonl = "jsonl"
 
 
+class ChartFormat(StrEnum):
+    """Output formats of the analyses that also draw a one-page HTML chart (``--format html``)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    jsonl = "jsonl"
+    html = "html"
+
+
+class ReportFormat(StrEnum):
+    """Output formats of ``report``: the HTML page, or its numbers as JSON."""
+
+    html = "html"
+    json = "json"
+
+
 class ValidateFormat(StrEnum):
     """Output formats of ``validate``."""
 
@@ -85,6 +103,8 @@ def _format_option(choices: type[StrEnum]) -> Any:
 
 
 FormatOpt = Annotated[str, _format_option(Format)]
+ChartFormatOpt = Annotated[str, _format_option(ChartFormat)]
+ReportFormatOpt = Annotated[str, _format_option(ReportFormat)]
 ValidateFormatOpt = Annotated[str, _format_option(ValidateFormat)]
 ModelFormatOpt = Annotated[str, _format_option(ModelFormat)]
 CheckFormatOpt = Annotated[str, _format_option(CheckFormat)]

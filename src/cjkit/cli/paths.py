@@ -8,9 +8,10 @@ import typer
 
 from cjkit.cli.app import app, reported, warn
 from cjkit.cli.options import (
+    ChartFormat,
+    ChartFormatOpt,
     EventCol,
     EventsArg,
-    FormatOpt,
     InputFormatOpt,
     NoColorOpt,
     OutputOpt,
@@ -106,7 +107,7 @@ def paths(
     ] = False,
     since: SinceOpt = None,
     until: UntilOpt = None,
-    fmt: FormatOpt = "table",
+    fmt: ChartFormatOpt = "table",
     output: OutputOpt = None,
     user_col: UserCol = None,
     event_col: EventCol = None,
@@ -123,7 +124,7 @@ def paths(
     Example: cjkit paths events.parquet --funnel-step -3 --after -s visit -s signup -s purchase
     """
     with reported("Computing paths…"):
-        check_format(fmt)
+        check_format(fmt, tuple(ChartFormat))
         from cjkit import api
 
         funnel = api.FunnelOptions(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,6 +19,7 @@ from cjkit.cli.options import (
     ModelReqOpt,
     OutputOpt,
     PresetOpt,
+    ReportFormatOpt,
     SinceOpt,
     SpendOpt,
     TimeCol,
@@ -25,15 +27,39 @@ from cjkit.cli.options import (
     TzOpt,
     UntilOpt,
     UserCol,
-    check_format,
     emit,
     read_options,
 )
 from cjkit.errors import UsageError
 
 
+def _command_line(ctx: typer.Context) -> str:
+    """Return the command as typed (``sys.argv`` of the cjkit script), or, when cjkit runs
+    inside another program (tests, notebooks), the same command rebuilt from the parsed flags."""
+    if Path(sys.argv[0]).name == "cjkit":
+        return shlex.join(["cjkit", *sys.argv[1:]])
+    parts = ["cjkit", ctx.info_name or "report"]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if param.param_type_name == "argument":
+            parts.extend(str(v) for v in value or ())
+            continue
+        if value is None or value == param.default or value == ():
+            continue
+        flag = max(param.opts, key=len)
+        if isinstance(value, bool):
+            parts.append(flag if value else max(param.secondary_opts, key=len))
+        elif isinstance(value, list | tuple):
+            for v in value:
+                parts.extend([flag, str(v)])
+        else:
+            parts.extend([flag, str(value)])
+    return shlex.join(parts)
+
+
 @app.command()
 def report(
+    ctx: typer.Context,
     events: EventsArg,
     model: ModelReqOpt,
     output: OutputOpt = None,
@@ -51,9 +77,7 @@ def report(
     paths: Annotated[
         bool, typer.Option("--paths/--no-paths", help="Paths between events as a Sankey.")
     ] = True,
-    fmt: Annotated[
-        str, typer.Option("--format", "-f", help="html, or json for the same numbers.")
-    ] = "html",
+    fmt: ReportFormatOpt = "html",
     user_col: UserCol = None,
     event_col: EventCol = None,
     time_col: TimeCol = None,
@@ -71,7 +95,6 @@ def report(
     Example: cjkit report examples/shop/events.parquet --model aarrr -o report.html
     """
     with reported("Building the report…"):
-        check_format(fmt, ("html", "json"))
         from cjkit import api
         from cjkit.render.html import i18n, require
 
@@ -87,7 +110,7 @@ def report(
             spend=spend,
             compare=compare,
             lang=lang,
-            command=shlex.join(["cjkit", *sys.argv[1:]]),
+            command=_command_line(ctx),
             diagnose=findings,
             paths=paths,
             read=read_options(

@@ -8,6 +8,7 @@ does not draw itself, so a command that offers ``--format github`` or ``yaml`` j
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from cjkit.errors import OutputError
 from cjkit.report.core import ModelReport, ValidateReport
@@ -38,6 +39,23 @@ def model_yaml(report: ModelReport) -> str:
         for stage in model["stages"]
     ]
     return yaml.safe_dump(model, sort_keys=False, allow_unicode=True)
+
+
+def _html(report: Any) -> str:
+    from cjkit.render.html import page_html
+
+    return page_html(report)
+
+
+# --format html: a one-analysis page with the look of ``cjkit report`` (cjkit.render.html).
+funnel_html = retention_html = lifecycle_html = stickiness_html = paths_html = _html
+
+
+def report_html(report: Any) -> str:
+    """Return the full HTML report of ``cjkit report``."""
+    from cjkit.render.html import report_html as full
+
+    return full(report)
 
 
 def append_step_summary(report: CheckReport) -> str | None:

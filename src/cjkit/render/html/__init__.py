@@ -16,6 +16,7 @@ from typing import Any
 from cjkit.errors import UsageError
 from cjkit.io.output import write_text
 from cjkit.report import FunnelReport, LifecycleReport, Report, RetentionReport, StickinessReport
+from cjkit.report.paths import PathsReport
 from cjkit.report.report import JourneyReport
 
 EXTRA_HINT = "pip install 'cjkit[report]'"
@@ -39,7 +40,8 @@ def report_html(report: JourneyReport) -> str:
     return build(report)
 
 
-Page = JourneyReport | FunnelReport | RetentionReport | LifecycleReport | StickinessReport
+One = FunnelReport | RetentionReport | LifecycleReport | StickinessReport | PathsReport
+Page = JourneyReport | One
 
 
 def write(report: Page, output: Path | None) -> None:
@@ -60,11 +62,11 @@ def write(report: Page, output: Path | None) -> None:
 
 
 def page_html(report: Report | Page, lang: str = "en") -> str:
-    """Return a one-analysis page (funnel, retention, lifecycle, stickiness) as HTML."""
+    """Return a one-analysis page (funnel, retention, lifecycle, stickiness, paths) as HTML."""
     require()
     from cjkit.render.html.single import build
 
-    if not isinstance(report, FunnelReport | RetentionReport | LifecycleReport | StickinessReport):
+    if not isinstance(report, One):
         kind: Any = getattr(report, "kind", type(report).__name__)
         raise UsageError(
             f"--format html: not available for {kind}; it is for funnel, retention, lifecycle, "

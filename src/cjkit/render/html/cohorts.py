@@ -33,11 +33,13 @@ def retention_charts(report: RetentionReport, t: Words, prefix: str = "retention
     period = t(str(report.settings.get("period", "week")))
     n = max((len(c.counts) for c in report.cohorts), default=0)
     ks = [t("period_k", period=period, k=k) for k in range(1, n)]
-    cohorts = [c.cohort for c in report.cohorts]
+    # Empty cohorts (no unit started then) are rows of nothing: the table keeps them.
+    shown = [c for c in report.cohorts if c.size > 0]
+    cohorts = [c.cohort for c in shown]
     z: list[list[float | None]] = []
     custom: list[list[list[int]]] = []
     text: list[list[str]] = []
-    for c in report.cohorts:
+    for c in shown:
         zr: list[float | None] = []
         tr: list[str] = []
         for k in range(1, n):

@@ -1,4 +1,4 @@
-"""One-analysis pages (``--format html`` on funnel, retention, lifecycle, stickiness)."""
+"""One-analysis pages (``--format html`` on funnel, retention, lifecycle, stickiness, paths)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from cjkit.render.html.cohorts import lifecycle_section, retention_charts, stick
 from cjkit.render.html.funnel import funnel_chart
 from cjkit.render.html.i18n import Words
 from cjkit.render.html.page import Section, render
+from cjkit.render.html.paths import paths_section
 from cjkit.report import FunnelReport, LifecycleReport, RetentionReport, StickinessReport
+from cjkit.report.paths import PathsReport
 
-One = FunnelReport | RetentionReport | LifecycleReport | StickinessReport
+One = FunnelReport | RetentionReport | LifecycleReport | StickinessReport | PathsReport
 
 
 def _funnel(report: FunnelReport, t: Words) -> list[Section]:
@@ -56,6 +58,8 @@ def build(report: One, lang: str) -> str:
         sections = _retention(report, t)
     elif isinstance(report, LifecycleReport):
         sections = [lifecycle_section(report, t)]
+    elif isinstance(report, PathsReport):
+        sections = [paths_section(report.to_dict(), t)]
     else:
         sections = [stickiness_section(report, t)]
     settings = getattr(report, "settings", {}) or {}
