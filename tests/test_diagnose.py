@@ -464,3 +464,27 @@ def test_funnel_insight_table(runner: CliRunner, shop: tuple[str, str]) -> None:
     for text in ("against the rest", "Change against", "Trend by entry period", "Time to convert"):
         assert text in result.stdout
     assert "pts" in result.stdout
+
+
+def test_metrics_compare_period_with_itself(tmp_path: Path) -> None:
+    path = tmp_path / "events.parquet"
+    _log(8, 1200).write_parquet(path)
+    model = tmp_path / "map.yaml"
+    model.write_text(MAP, encoding="utf-8")
+    report = api.metrics(
+        [str(path)],
+        api.MetricsOptions(
+            model=str(model),
+            since="2025-03-03",
+            until="2025-03-16",
+            compare="2025-03-03..2025-03-16",
+        ),
+    )
+    block = report.to_dict()["compare"]
+    assert [s["id"] for s in block["stages"]] == ["visit", "signup", "purchase"]
+    for s in block["stages"]:
+        assert s["then"] == s["now"]
+        assert s["now"]["count"] == report.stage(s["id"]).numbers.count  # type: ignore[union-attr]
+        for key in ("conversion_from_previous", "conversion_from_start"):
+            c = s["change"][key]
+            assert c is None or (c["diff"] == 0 and not c["significant"])

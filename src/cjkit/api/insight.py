@@ -227,7 +227,7 @@ def run(
         now_report = (
             report if main == "now" else funnel_engine.summarize(scanned.units["now"], now_spec, {})
         )
-        changes = _changes(then_report.steps, now_report.steps, scanned, spec.n)
+        changes = step_changes(then_report.steps, now_report.steps, scanned, spec.n)
         tested = (
             "conversion_from_previous",
             "conversion_from_start",
@@ -436,9 +436,11 @@ def _moments(values: np.ndarray[Any, Any]) -> tuple[float, float, int]:
     return float(values.mean()), float(values.var(ddof=1)), n
 
 
-def _changes(
+def step_changes(
     then: Sequence[FunnelStep], now: Sequence[FunnelStep], scanned: Scanned, n: int
 ) -> list[dict[str, Any]]:
+    """Return, per step, its ``change`` block: counts, both rates (z/Fisher), and the median
+    (Mood) and mean (Welch) time to convert, now against then."""
     out: list[dict[str, Any]] = []
     for k in range(1, n + 1):
         a, b = then[k - 1], now[k - 1]

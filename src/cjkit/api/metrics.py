@@ -50,6 +50,8 @@ class MetricsOptions:
     spend: str | None = None
     breakdowns: bool = True  # without --by, break down by the map's segments
     read: ReadOptions = field(default_factory=ReadOptions)
+    compare: str | None = None  # --compare previous|A..B (cjkit.api.compare)
+    alpha: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,12 @@ def _run(
 
 def metrics(paths: Sequence[str], options: MetricsOptions) -> MetricsReport:
     """Return the per-stage report of ``options.model`` on the events under ``paths``."""
+    if options.compare:
+        from cjkit.api.compare import metrics_compare
+
+        return metrics_compare(
+            paths, replace(options, compare=None), options.compare, options.alpha
+        )
     report, _, _ = _run(paths, options, breakdowns=options.breakdowns)
     return report
 

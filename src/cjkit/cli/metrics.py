@@ -8,8 +8,10 @@ import typer
 
 from cjkit.cli.app import app, reported, warn
 from cjkit.cli.options import (
+    AlphaOpt,
     ByOpt,
     CheckFormatOpt,
+    CompareOpt,
     EventCol,
     EventsArg,
     FormatOpt,
@@ -43,6 +45,8 @@ def metrics(
         typer.Option("--period", help="day, week, month or quarter [default: the map's, week]."),
     ] = None,
     spend: SpendOpt = None,
+    compare: CompareOpt = None,
+    alpha: AlphaOpt = 0.05,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show each stage's description.")
     ] = False,
@@ -61,7 +65,8 @@ def metrics(
 
     Acquisition (new units, CAC), activation, retention and churn, referral (k-factor),
     revenue (ARPU, AOV, LTV) and satisfaction (NPS). Without --by, a map's segments are the
-    breakdowns.
+    breakdowns. --compare previous|A..B adds each stage's funnel numbers against the compared
+    period, with significance (needs scipy: pip install 'cjkit[stats]').
 
     Example: cjkit metrics examples/shop/events.parquet --model aarrr
     """
@@ -76,6 +81,8 @@ def metrics(
             until=until,
             period=period,
             spend=spend,
+            compare=compare,
+            alpha=alpha,
             read=read_options(
                 user_col,
                 event_col,

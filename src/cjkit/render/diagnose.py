@@ -13,6 +13,7 @@ from cjkit.render.github import escape_data, escape_property
 from cjkit.render.table import bar, new_table, pct
 from cjkit.report.core import FunnelReport, segment_text
 from cjkit.report.diagnose import DiagnoseReport, JourneyReport
+from cjkit.report.metrics import MetricsReport
 
 HIST_WIDTH = 30
 
@@ -79,10 +80,15 @@ def change_table(report: FunnelReport) -> RenderableType | None:
         f"Change against {str(block['since'])[:10]}..{str(block['until'])[:10]}",
         caption="* significant (BH over the report's tests); z, fisher: rate tests; mood: medians",
     )
-    for header in ("#", "step", "count then", "count now", "of prev then", "of prev now"):
-        table.add_column(header, justify="right" if header != "step" else "left", no_wrap=True)
-    for header in ("change", "p", "median then", "median now", "p (median)"):
-        table.add_column(header, justify="right", no_wrap=True)
+    for header in ("#", "step", "units then", "units now", "rate then", "rate now"):
+        table.add_column(
+            header,
+            justify="right" if header != "step" else "left",
+            no_wrap=True,
+            min_width=len(header),
+        )
+    for header in ("change", "p", "median then", "median now", "p median"):
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
     for s in report.steps:
         ch = s.extra.get("change") or {}
         rate = ch.get("conversion_from_previous") or {}
@@ -287,3 +293,40 @@ def journey_table(report: JourneyReport, explain: bool = False) -> RenderableTyp
         mark = e["stage"] or ("exclusion" if e["exclusion"] else "")
         timeline.add_row(e["time"], str(e["event"]), mark, style="bold" if e["stage"] else None)
     return Group(stages, why, timeline)
+
+
+def metrics_change_table(report: MetricsReport) -> RenderableType:
+    """Return each stage's funnel numbers against the compared period (``metrics --compare``)."""
+    block = report.extra["compare"]
+    table = new_table(
+        f"Change against {str(block['since'])[:10]}..{str(block['until'])[:10]} "
+        f"(now {str(block['now']['since'])[:10]}..{str(block['now']['until'])[:10]})",
+        caption="* significant (BH over the report's tests); z, fisher: rate tests; mood: medians",
+    )
+    for header in ("stage", "units then", "units now", "rate then", "rate now", "change"):
+        table.add_column(
+            header,
+            justify="left" if header == "stage" else "right",
+            no_wrap=True,
+            min_width=len(header),
+        )
+    for header in ("p", "median then", "median now", "p median"):
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
+    names = {s.id: s.name for s in report.stages}
+    for st in block["stages"]:
+        ch = st["change"]
+        rate = ch.get("conversion_from_previous") or {}
+        ttc = ch.get("median_time_to_convert_s") or {}
+        table.add_row(
+            names.get(st["id"], st["id"]),
+            f"{st['then']['count']:,}",
+            f"{st['now']['count']:,}",
+            pct(rate.get("then")) if rate else "",
+            pct(rate.get("now")) if rate else "",
+            change_mark(rate.get("diff"), bool(rate.get("significant"))) if rate else "",
+            (_p(rate.get("p_value")) + f" {rate['test']}") if rate else "",
+            format_duration(ttc.get("then")) if ttc else "",
+            format_duration(ttc.get("now")) if ttc else "",
+            (_p(ttc.get("p_value")) + (" *" if ttc.get("significant") else "")) if ttc else "",
+        )
+    return table

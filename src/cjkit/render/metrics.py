@@ -485,6 +485,10 @@ def metrics_table(report: MetricsReport, explain: bool = False) -> RenderableTyp
     if report.checks:
         parts.append(Text(""))
         parts.append(_checks_table(report.checks, "Targets"))
+    if "compare" in report.extra:
+        from cjkit.render.diagnose import metrics_change_table
+
+        parts.append(metrics_change_table(report))
     return Group(*parts)
 
 

@@ -173,6 +173,8 @@ class MetricsReport:
     checks: list[CheckResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     kind: str = "metrics"
+    # Insight additions (``compare``: cjkit.api.compare), merged into the JSON.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def stage(self, stage_id: str) -> StageResult | None:
         """Return the stage with this id, or None."""
@@ -201,6 +203,7 @@ class MetricsReport:
             "retention": self.retention(),
             "breakdowns": [b.to_dict() for b in self.breakdowns],
             "checks": [c.to_dict() for c in self.checks],
+            **self.extra,
         }
 
     def to_rows(self) -> list[dict[str, Any]]:
