@@ -9,6 +9,7 @@ Period = Literal["day", "week", "month", "quarter"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter")
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_SECONDS = 36500 * 86400
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 
 
@@ -19,6 +20,10 @@ def parse_duration(text: str) -> int:
         msg = f"expected a duration such as 30s, 15m, 2h, 7d or 2w, got {text!r}"
         raise ValueError(msg)
     seconds = round(float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+    if seconds > MAX_SECONDS:
+        # Bounded so every later conversion (timedelta, Polars µs durations) holds it.
+        msg = f"a duration must be at most 36500d (100 years), got {text!r}"
+        raise ValueError(msg)
     if seconds <= 0:
         # Durations are whole seconds: 0.4s rounds to 0, which is no window at all.
         msg = f"a duration must be at least 1s, got {text!r}"

@@ -177,6 +177,9 @@ def _yaml_type(name: str) -> str:
     return {"list": "list", "str": "string", "int": "number", "float": "number"}.get(name, name)
 
 
+MAX_EXTENDS = 32  # maps in one extends chain: real ones have two or three
+
+
 def _resolve(path: Path, chain: tuple[Path, ...]) -> Resolved:
     display = display_path(path)
     marked, problems = _read(path, display)
@@ -193,6 +196,10 @@ def _resolve(path: Path, chain: tuple[Path, ...]) -> Resolved:
         problems.append(MapProblem(display, line, col, "extends", base_path))
         return Resolved(raw=raw, sources=[own], problems=problems, fatal=True)
     key = base_path.resolve()
+    if len(chain) >= MAX_EXTENDS:
+        msg = f"extends chain longer than {MAX_EXTENDS} maps"
+        problems.append(MapProblem(display, line, col, "extends", msg))
+        return Resolved(raw=raw, sources=[own], problems=problems, fatal=True)
     if key in chain or key == path.resolve():
         cycle = " → ".join(display_path(p) for p in (*chain, path.resolve(), key))
         problems.append(MapProblem(display, line, col, "extends", f"extends cycle: {cycle}"))
