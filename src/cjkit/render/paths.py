@@ -86,13 +86,17 @@ def _edges(report: PathsReport) -> Table:
 
 
 def _endings(report: PathsReport) -> Table:
-    table = new_table("Where paths end (drop-off)")
+    limit = int(report.settings.get("steps", 0))
+    table = new_table(
+        "Where paths end (drop-off)",
+        caption=f"(step {limit} left out: --steps {limit} cuts every path there)",
+    )
     table.add_column("step", justify="right", no_wrap=True)
     table.add_column("node")
     for name in ("paths there", "end there", "of those"):
         table.add_column(name, justify="right", no_wrap=True)
     ranked = sorted(report.nodes, key=lambda n: (-n.drop_off, n.step, n.node))
-    for n in [n for n in ranked if n.drop_off][:TOP_ENDINGS]:
+    for n in [n for n in ranked if n.drop_off and n.step < limit][:TOP_ENDINGS]:
         table.add_row(
             str(n.step), n.node, f"{n.paths:,}", f"{n.drop_off:,}", pct(n.drop_off / n.paths)
         )
