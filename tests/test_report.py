@@ -218,10 +218,10 @@ def test_report_sections_equal_separate_runs(shop_report) -> None:  # type: igno
 def test_report_views_agree_with_the_funnel(shop_report) -> None:  # type: ignore[no-untyped-def]
     doc = shop_report.to_dict()
     stages = doc["stages"]
-    trend = doc["trend"]["periods"]
+    trend = doc["conversion_by_entry_period"]["periods"]
     for k, stage in enumerate(stages):
         assert sum(p["reached"][k] for p in trend) == stage["count"]
-    for h in doc["time_to_convert_histogram"]:
+    for h in doc["time_to_convert_bins"]:
         assert sum(b["units"] for b in h["bins"]) == stages[h["step"] - 1]["count"]
     assert doc["labels"] == {s["id"]: s["name"] for s in stages}
 

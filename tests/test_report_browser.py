@@ -134,12 +134,14 @@ def test_page_numbers_equal_the_json(shop, tmp_path) -> None:  # type: ignore[no
         ]
     for row, c in zip(_table(result, "stickiness"), doc["stickiness"]["counts"], strict=True):
         assert _num(row[1]) == c["units"]
-    for row, p in zip(_table(result, "trend"), doc["trend"]["periods"], strict=True):
+    for row, p in zip(
+        _table(result, "trend"), doc["conversion_by_entry_period"]["periods"], strict=True
+    ):
         assert row[0]["text"] == p["period"]
         assert _num(row[1]) == p["entered"]
     hist = _table(result, "ttc")
     for j, row in enumerate(hist):
-        for h, cell in zip(doc["time_to_convert_histogram"], row[1:], strict=True):
+        for h, cell in zip(doc["time_to_convert_bins"], row[1:], strict=True):
             assert _num(cell) == h["bins"][j]["units"]
 
 

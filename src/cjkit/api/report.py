@@ -126,7 +126,7 @@ def report(paths: Sequence[str], options: ReportOptions) -> JourneyReport:
         "command": options.command,
         "lang": options.lang,
     }
-    findings, paths_doc, more = _optional(paths, options)
+    findings, paths_doc, more, omitted = _optional(paths, options)
     return JourneyReport(
         metrics=metrics,
         trend_period=str(metrics.settings["period"]),
@@ -157,13 +157,15 @@ def report(paths: Sequence[str], options: ReportOptions) -> JourneyReport:
         findings=findings,
         paths=paths_doc,
         warnings=[*metrics.warnings, *life.warnings, *more],
+        omitted=omitted,
     )
 
 
 def _optional(
     paths: Sequence[str], options: ReportOptions
-) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[str]]:
-    """Return the diagnose and paths documents the options ask for, and their warnings.
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None, list[str], list[str]]:
+    """Return the diagnose and paths documents the options ask for, their warnings, and the
+    sections left out with the reason (shown in the page's footer and on stderr).
 
     Diagnose needs scipy (the ``stats`` extra): without it the report leaves the findings out
     and says so in a warning rather than failing.
@@ -172,11 +174,10 @@ def _optional(
 
     findings = paths_doc = None
     warnings: list[str] = []
+    omitted: list[str] = []
     if options.diagnose:
         if importlib.util.find_spec("scipy") is None:
-            warnings.append(
-                "findings left out: cjkit diagnose needs scipy (pip install 'cjkit[stats]')"
-            )
+            omitted.append("findings: cjkit diagnose needs scipy (pip install 'cjkit[stats]')")
         else:
             from cjkit.api.diagnose import DiagnoseOptions, diagnose
 
@@ -195,7 +196,7 @@ def _optional(
                 )
             except CjkitError as exc:
                 # The rest of the report stands on its own: say why the findings are missing.
-                warnings.append(f"findings left out: {exc}")
+                omitted.append(f"findings: {exc}")
             else:
                 findings = found.to_dict()
                 warnings.extend(found.warnings)
@@ -218,4 +219,4 @@ def _optional(
             ),
         )
         paths_doc = flows.to_dict()
-    return findings, paths_doc, warnings
+    return findings, paths_doc, warnings, omitted

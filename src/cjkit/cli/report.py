@@ -124,7 +124,7 @@ def report(
             ),
         )
         result = api.report(events, options)
-        warn(result.warnings)
+        warn([*result.warnings, *(f"left out {o}" for o in result.omitted)])
         if fmt == "json":
             emit(result, fmt, output)
         else:

@@ -82,6 +82,7 @@ class JourneyReport:
     findings: dict[str, Any] | None = None
     paths: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
+    omitted: list[str] = field(default_factory=list)  # sections left out, and why
     kind: str = "report"
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,12 +99,16 @@ class JourneyReport:
             "lang": self.meta.get("lang"),
             **doc,
             "labels": self.labels,
-            "trend": {"period": self.trend_period, "periods": [t.to_dict() for t in self.trends]},
-            "time_to_convert_histogram": [h.to_dict() for h in self.histograms],
+            "conversion_by_entry_period": {
+                "period": self.trend_period,
+                "periods": [t.to_dict() for t in self.trends],
+            },
+            "time_to_convert_bins": [h.to_dict() for h in self.histograms],
             "lifecycle": _inner(self.lifecycle.to_dict()) if self.lifecycle else None,
             "stickiness": _inner(self.stickiness.to_dict()) if self.stickiness else None,
             "findings": self.findings,
             "paths": self.paths,
+            "omitted": self.omitted,
         }
 
     def to_rows(self) -> list[dict[str, Any]]:

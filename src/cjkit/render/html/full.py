@@ -132,6 +132,8 @@ def build(report: JourneyReport) -> str:
     footer = t(
         "made_with", version=report.meta.get("cjkit_version"), when=report.meta.get("generated_at")
     )
+    if report.omitted:
+        footer += " · " + t("omitted") + ": " + "; ".join(report.omitted)
     return render(
         words=t,
         title=str(m.model.get("name") or m.model.get("id")),

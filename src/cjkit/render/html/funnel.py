@@ -21,7 +21,9 @@ from cjkit.report.metrics import Breakdown
 from cjkit.report.report import TimeHistogram, TrendPeriod
 
 DOC_FUNNEL = "1-the-numbers"
-DOC_TTC = "2-funnel-numbers-every-stage"
+DOC_TTC = "time-to-convert-in-bins"
+DOC_TREND = "conversion-by-entry-period"
+DOC_SEGMENTS = "segments-in-the-report"
 
 
 def funnel_chart(
@@ -76,6 +78,7 @@ def funnel_chart(
             barmode="stack",
             yaxis={"title": {"text": t("units")}, "rangemode": "tozero"},
             xaxis={"type": "category"},
+            legend={"traceorder": "normal"},
         ),
     }
     rows = [
@@ -125,7 +128,7 @@ def segments_section(
     the rest of the units (diagnose's ``vs_rest``); such cells get a ● mark. The colour is
     the segment's conversion relative to all units' (``overall``), so weak cells stand out.
     """
-    section = Section("segments", t("segments"), doc=DOC_FUNNEL)
+    section = Section("segments", t("segments"), doc=DOC_SEGMENTS)
     if not breakdowns:
         section.intro.append(t("no_segments"))
         return section
@@ -197,7 +200,7 @@ def segments_section(
                 t("segments_chart", by=b.by),
                 figure,
                 table,
-                DOC_FUNNEL,
+                DOC_SEGMENTS,
                 note=note,
                 height=height,
             )
@@ -212,7 +215,7 @@ def _slug(text: str) -> str:
 def trends_section(trends: list[TrendPeriod], names: list[str], period: str, t: Words) -> Section:
     """Return the trends section: conversion to each later stage by entry period."""
     p = t(period)
-    section = Section("trends", t("trends"), intro=[t("trends_intro", period=p)], doc=DOC_FUNNEL)
+    section = Section("trends", t("trends"), intro=[t("trends_intro", period=p)], doc=DOC_TREND)
     if not trends:
         return section
     x = [r.period for r in trends]
@@ -280,13 +283,15 @@ def trends_section(trends: list[TrendPeriod], names: list[str], period: str, t: 
     ]
     table = Table([t("period"), t("entered"), *names[1:], t("complete")], rows, key="trend")
     section.charts.append(
-        Chart("trends-chart", t("trends_chart", period=p), figure, table, DOC_FUNNEL)
+        Chart("trends-chart", t("trends_chart", period=p), figure, table, DOC_TREND)
     )
     return section
 
 
 def _bin_label(lo: int, hi: int | None, t: Words) -> str:
-    return f"≥ {t.duration(lo)}" if hi is None else f"{t.duration(lo)}–{t.duration(hi)}"
+    if hi is None:
+        return f"≥ {t.duration(lo)}"
+    return f"< {t.duration(hi)}" if lo == 0 else f"{t.duration(lo)}–{t.duration(hi)}"
 
 
 def ttc_section(

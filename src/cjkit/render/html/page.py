@@ -31,6 +31,7 @@ class Cell:
     text: str
     value: Any = None
     num: bool = False
+    cls: str = ""
 
 
 @dataclass(frozen=True)

@@ -465,7 +465,7 @@ def targets_section(checks: list[CheckResult], t: Words) -> Section:
         [
             Cell(c.metric),
             cell_num(t.num(c.actual, 4), c.actual),
-            Cell(t(c.status), c.status),
+            Cell(t(c.status), c.status, cls=f"status-{c.status}"),
             Cell(c.message),
         ]
         for c in checks
