@@ -27,6 +27,7 @@ from cjkit.cli import inspect
 from cjkit.cli import funnel
 from cjkit.cli import cohorts
 from cjkit.cli import metrics
+from cjkit.cli import config
 from cjkit.cli import diagnose
 from cjkit.cli import clv
 from cjkit.cli import paths
@@ -37,6 +38,7 @@ __all__ = [
     "app",
     "clv",
     "cohorts",
+    "config",
     "diagnose",
     "funnel",
     "inspect",

@@ -13,25 +13,29 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Annotated, NoReturn
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from cjkit import __version__
+from cjkit.cli.helptext import Group
 from cjkit.errors import CjkitError, MapInvalid
 from cjkit.text import escape_controls
 
 app = typer.Typer(
     name="cjkit",
+    cls=Group,
     help="Customer-journey funnel analytics from event logs (AARRR, AIDA, 5A, your own maps).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # typer's --install-completion / --show-completion (bash, zsh, fish)
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_STATE = {"debug": False, "quiet": False}
+# The run's state: set by the root options (and their copies after the subcommand).
+_STATE: dict[str, Any] = {"debug": False, "quiet": False, "verbose": 0, "settings": []}
 
 _CLICK_ERROR: type[Exception] = next(
     c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
@@ -44,24 +48,57 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _quiet(value: bool) -> None:
+    if value:
+        _STATE["quiet"] = True
+
+
+def _verbose(value: int | None) -> None:
+    _STATE["verbose"] = max(_STATE["verbose"], value or 0)
+
+
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
     ] = False,
-    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print no warnings.")] = False,
+    quiet: Annotated[
+        bool, typer.Option("-q", "--quiet", callback=_quiet, help="Print no warnings.")
+    ] = False,
+    verbose: Annotated[
+        int,
+        typer.Option(
+            "-v",
+            "--verbose",
+            count=True,
+            callback=_verbose,
+            show_default=False,
+            help="Say on stderr which settings apply and where they come from.",
+        ),
+    ] = 0,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", metavar="FILE", help="Read settings from this file, not the nearest one."
+        ),
+    ] = None,
+    isolated: Annotated[
+        bool, typer.Option("--isolated", help="Ignore config files and CJKIT_* variables.")
+    ] = False,
 ) -> None:
     """Customer-journey funnel analytics from event logs."""
     del version
-    _STATE["debug"] = debug
-    _STATE["quiet"] = quiet
+    _STATE.update(debug=debug, quiet=quiet, verbose=verbose or 0, settings=[])
     with reported():
+        from cjkit.cli.defaults import apply
         from cjkit.environment import check_environment
 
         check_environment()  # every command refuses a bad CJKIT_MEMORY_LIMIT, not only some
+        _STATE["settings"] = apply(ctx, config=config, isolated=isolated)
 
 
 def err(text: str) -> None:
@@ -86,6 +123,9 @@ def reported(progress: str | None = None) -> Iterator[None]:
 
     With ``progress``, a spinner shows on stderr for long runs (only on a TTY, never with -q).
     """
+    if _STATE["verbose"]:
+        for setting in _STATE["settings"]:
+            err(f"Setting: {setting}")
     try:
         if progress and not _STATE["quiet"]:
             from cjkit.render.console import busy
