@@ -17,7 +17,7 @@ import polars as pl
 from cjkit.durations import parse_duration
 from cjkit.engine import passes as memory
 from cjkit.engine.funnel import summary as funnel_engine
-from cjkit.engine.funnel.journeys import Exclusion, FunnelSpec, Step, journeys
+from cjkit.engine.funnel.journeys import MAX_STEPS, Exclusion, FunnelSpec, Step, journeys
 from cjkit.engine.matchers import Matcher, parse_cli_step, parse_entries
 from cjkit.errors import InputError, UsageError, did_you_mean, one_of
 from cjkit.io import reading, sources
@@ -221,6 +221,8 @@ def funnel_spec(
         steps = _steps_from_model(model)
     else:
         raise UsageError("give the steps with --step E (at least two) or a model with --model")
+    if len(steps) > MAX_STEPS:
+        raise UsageError(f"a funnel has at most {MAX_STEPS} steps, got {len(steps)}")
     if len(steps) < 2:
         raise UsageError(f"a funnel needs at least two steps, got {len(steps)}")
     settings = model.settings if model is not None else None
