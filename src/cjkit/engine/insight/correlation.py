@@ -11,8 +11,10 @@ cell), where S and F are the group totals; ``correlation_type`` is ``success`` a
 ``failure``. Results list the successes by odds ratio, descending, then the failures by odds
 ratio, ascending (PostHog ``test_funnel_correlation.py``:
 ``test_basic_funnel_correlation_with_events`` gives 11 and 1/11;
-``test_action_events_are_excluded_from_correlations`` gives 3). ``p_value`` tests s/S against
-f/F with :func:`tests.two_proportions_many`.
+``test_action_events_are_excluded_from_correlations`` gives 3). Names held by fewer than
+``min(25, 2% of all units)`` units are dropped, as PostHog's ``MIN_PERSON_COUNT`` and
+``MIN_PERSON_PERCENTAGE`` do. ``p_value`` tests s/S against f/F with
+:func:`tests.two_proportions_many`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import polars as pl
 from cjkit.engine.insight.tests import two_proportions_many
 
 SEPARATOR = "::"
+MIN_UNITS = 25  # PostHog's MIN_PERSON_COUNT
+MIN_SHARE = 0.02  # PostHog's MIN_PERSON_PERCENTAGE
 
 
 def groups(units: pl.DataFrame, step: int, window_s: int, *, base_step: int = 1) -> pl.DataFrame:
@@ -98,6 +102,10 @@ def results(counts: pl.DataFrame, success_total: int, failure_total: int) -> dic
     if success_total == 0 or failure_total == 0:
         # With one group empty every odds ratio is the prior's artefact: nothing to report.
         counts = counts.clear()
+    # PostHog drops names too rare to say anything: fewer units than MIN_PERSON_COUNT and
+    # than MIN_PERSON_PERCENTAGE of everyone (test_discarding_insignificant_events).
+    floor = min(MIN_UNITS, MIN_SHARE * (success_total + failure_total))
+    counts = counts.filter(pl.col("success_count") + pl.col("failure_count") >= floor)
     s = counts["success_count"].to_numpy().astype(np.float64)
     f = counts["failure_count"].to_numpy().astype(np.float64)
     odds = ((s + 1) / (success_total - s + 1)) / ((f + 1) / (failure_total - f + 1))
