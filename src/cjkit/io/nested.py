@@ -66,9 +66,13 @@ def _typed_text(frame: pl.LazyFrame, expr: pl.Expr) -> tuple[pl.Expr, Any]:
 
 
 def resolve(
-    frame: pl.LazyFrame, columns: dict[str, pl.DataType], name: str
+    frame: pl.LazyFrame, columns: dict[str, pl.DataType], name: str, *, typed: bool = True
 ) -> tuple[pl.Expr, Any] | None:
-    """Return the expression and type of a dotted path, or None when no column starts it."""
+    """Return the expression and type of a dotted path, or None when no column starts it.
+
+    JSON text values are cast to the type the sampled values share, unless ``typed`` is False
+    (identifiers stay text: "007" is not 7).
+    """
     found = split(name, columns)
     if found is None:
         return None
@@ -95,7 +99,8 @@ def resolve(
             if not keys and isinstance(dtype, pl.Struct):
                 return _kv_value(frame, expr, dtype)
         elif dtype == pl.String:
-            return _typed_text(frame, expr.str.json_path_match(_json_path(keys)))
+            text = expr.str.json_path_match(_json_path(keys))
+            return _typed_text(frame, text) if typed else (text, pl.String())
         else:
             return None
     return expr, dtype

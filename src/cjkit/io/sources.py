@@ -190,7 +190,7 @@ def _role(
 ) -> pl.Expr:
     if name in columns:
         return pl.col(name)
-    found = nested.resolve(frame, columns, name)
+    found = nested.resolve(frame, columns, name, typed=False)
     if found is not None:
         return found[0]
     hint = did_you_mean(name, shown)
