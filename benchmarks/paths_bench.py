@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -103,7 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         for name, cmd in order:
             times[name].append(_timed(cmd))
     med = {k: statistics.median(v) for k, v in times.items()}
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     text = (
+        f"`python benchmarks/paths_bench.py --runs {args.runs} --steps {args.steps}` on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
+        f"load average {load} at the end (whole processes, wall time).\n\n"
         f"| task | data | runs | median s | ratio to DuckDB | edges agree |\n"
         f"| --- | --- | ---: | ---: | ---: | --- |\n"
         f"| cjkit paths | {args.data.name} | {args.runs} | {med['cjkit']:.2f} | "
