@@ -279,12 +279,8 @@ def test_step_matrix_and_transitions(tmp_path: Path) -> None:
     assert rows_["c"] == pytest.approx([0.0, 1 / 3, 1 / 3])
     assert rows_["path_end"] == pytest.approx([0.0, 0.0, 2 / 3])
     trans = {(t.source, t.target): t for t in report.transitions or []}
-    assert (
-        trans[("path_start", "a")].count == 3
-    )
-    assert (
-        trans[("path_start", "a")].median_time_s is None
-    )
+    assert trans[("path_start", "a")].count == 3
+    assert trans[("path_start", "a")].median_time_s is None
     assert trans[("a", "b")].proba_out == pytest.approx(2 / 3)
     assert trans[("a", "b")].median_time_s == 20.0
     assert trans[("b", "path_end")].count == 1
@@ -356,3 +352,13 @@ def test_bad_input_is_one_line(
         paths([src], options)
     assert needle in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_unknown_event_names_warn(tmp_path: Path) -> None:
+    src = _write(tmp_path, [("u", "visit", 0), ("u", "buy", 5)])
+    report = paths([src], PathsOptions(include=("visit", "vist"), exclude=("nope",)))
+    assert report.warnings == [
+        "--include vist: no such event in the data; did you mean 'visit'?",
+        "--exclude nope: no such event in the data",
+    ]
+    assert [p.nodes for p in report.paths] == [["visit"]]

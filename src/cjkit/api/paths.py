@@ -254,6 +254,9 @@ def paths(paths_in: Sequence[str], options: PathsOptions) -> PathsReport:
     spec = path_spec(options, model, unit)
     mode = one_of("--after/--before/--between", options.funnel_mode, FUNNEL_MODES)
     wants_funnel = options.funnel_step is not None or options.diff_by == CONVERTERS
+    if wants_funnel and not fo.steps and model is None:
+        flag = "--funnel-step" if options.funnel_step is not None else "--diff-by converters"
+        raise UsageError(f"{flag} needs a funnel: give its steps with -s A -s B … or --model M")
     fspec = funnel_spec(fo, model, time_range, unit) if wants_funnel else None
     events = sources.read(paths_in, column_map)
     events.require(
@@ -276,7 +279,31 @@ def paths(paths_in: Sequence[str], options: PathsOptions) -> PathsReport:
         spec = _replace(spec, since=time_range.since, until=time_range.until)
     seqs = _sequences(events, spec, bounds, flags, checked=fspec is None)
     _check_points(seqs, spec)
-    return _report(seqs, spec, options, fspec, events, column_map.tz, time_range.as_dict())
+    report = _report(seqs, spec, options, fspec, events, column_map.tz, time_range.as_dict())
+    report.warnings.extend(_unknown_events(events, spec))
+    return report
+
+
+def _unknown_events(events: sources.Events, spec: PathSpec) -> list[str]:
+    """Return a warning for each event named in --include/--exclude/--node that never occurs."""
+    named = [
+        *(("--include", e) for e in spec.include),
+        *(("--exclude", e) for e in spec.exclude),
+        *(("--node", e) for e, _ in spec.nodes),
+    ]
+    if not named:
+        return []
+    with read_errors(events):
+        present = events.clean().select(pl.col("event").unique()).collect()["event"].to_list()
+    seen = {str(e) for e in present if e is not None}
+    out = []
+    for flag, event in named:
+        # An --exclude may name a node (a property value or a cleaned name), not an event.
+        renamed = flag == "--exclude" and bool(spec.cleaning or spec.nodes)
+        if event not in seen and not renamed:
+            hint = did_you_mean(event, seen)
+            out.append(f"{flag} {event}: no such event in the data" + (f"; {hint}" if hint else ""))
+    return out
 
 
 def _replace(spec: PathSpec, **changes: Any) -> PathSpec:
