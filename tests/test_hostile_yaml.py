@@ -18,10 +18,7 @@ SHOP_MAP = Path(__file__).resolve().parents[1] / "examples" / "shop" / "map.yaml
 
 BILLION_LAUGHS = "\n".join(
     ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
-    + [
-        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]"
-        for i in range(8)
-    ]
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)]
     + ["id: x", "name: x", "stages: []"]
 )
 
@@ -85,7 +82,11 @@ def test_short_extends_chain_still_works(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expect", "line"),
     [
-        ("id: m\n!!python/name:os.system : x\n", "unsupported YAML tag '!!python/name:os.system'", 2),
+        (
+            "id: m\n!!python/name:os.system : x\n",
+            "unsupported YAML tag '!!python/name:os.system'",
+            2,
+        ),
         ("id: m\n!custom key: x\n", "unsupported YAML tag '!custom'", 2),
         ("id: m\n? [a, b]\n: x\n", "a key must be a plain value", 2),
         ("id: m\nname: m\nx: 2025-13-45\n", "can't read the value '2025-13-45'", 3),
@@ -107,9 +108,7 @@ def test_huge_within_fails_in_validate_at_its_line(tmp_path: Path) -> None:
     line = text[: text.index("within: 7d")].count("\n") + 1
     path = _write(tmp_path, "map.yaml", text.replace("within: 7d", "within: 99999999999999999999d"))
     problems = _problems(path)
-    assert any(
-        f"map.yaml:{line}:" in p and "at most 36500d" in p for p in problems
-    ), problems
+    assert any(f"map.yaml:{line}:" in p and "at most 36500d" in p for p in problems), problems
 
 
 @pytest.mark.parametrize(

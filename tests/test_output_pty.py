@@ -89,7 +89,18 @@ def test_redirected_to_a_file_under_a_terminal(tmp_path: Path, metrics_json: byt
 def test_piped_under_a_terminal(tmp_path: Path) -> None:
     events = _events(tmp_path)
     code, screen = _run_with_tty_stderr(
-        ["funnel", str(events), "-s", "visit", "-s", "signup", "--format", "csv", "--by", "user_id"],
+        [
+            "funnel",
+            str(events),
+            "-s",
+            "visit",
+            "-s",
+            "signup",
+            "--format",
+            "csv",
+            "--by",
+            "user_id",
+        ],
         subprocess.PIPE,
     )
     assert code == 0, screen

@@ -116,3 +116,31 @@ def start_of(index: int, period: Period, tz: str, week_start: WeekStart = "monda
     """Return the UTC instant at which period ``index`` starts (local midnight in ``tz``)."""
     local = datetime.combine(start_date(index, period, week_start), time.min, zone(tz))
     return local.astimezone(UTC)
+
+
+# A report lists every period of its range when the range is at most this long (5 years of
+# days); beyond it (an outlier dated 9999-12-31, a µs epoch read as ms) only the periods that
+# hold events, so one stray row costs one period instead of hundreds of thousands.
+DENSE_PERIODS = 2000
+
+
+def grid(lo: int | None, hi: int | None, present: pl.Series) -> tuple[pl.Series, bool]:
+    """Return the period indices a report lists for the range ``lo..hi`` and whether the grid is
+    sparse: every index of the range when it holds at most :data:`DENSE_PERIODS`, else the
+    indices of ``present`` (periods with events) within the range, sorted and distinct."""
+    if lo is None or hi is None or hi < lo:
+        return pl.Series("p", [], dtype=pl.Int32), False
+    if hi - lo + 1 <= DENSE_PERIODS:
+        return pl.Series("p", range(lo, hi + 1), dtype=pl.Int32), False
+    inside = present.cast(pl.Int32).filter(present.is_between(lo, hi)).unique().sort()
+    return inside.rename("p"), True
+
+
+def sparse_warning(lo: int, hi: int, listed: int, period: str) -> str:
+    """Return the warning of a sparse grid: how wide the range is and how much is listed."""
+    return (
+        f"the data spans {hi - lo + 1:,} {period}s; only the {listed:,} that hold events are "
+        "listed. Some times lie far outside the bulk of the data: check the time column "
+        "(--time-format) or narrow it with --since/--until"
+    )
+

@@ -7,7 +7,6 @@ inference never rejects a CSV halfway because a later id is not a number.
 
 from __future__ import annotations
 
-import glob as globlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from cjkit.errors import InputError
+from cjkit.io.walk import files_under, glob_files, not_regular
 
 STDIN = "-"
 _FORMATS = {
@@ -53,19 +53,18 @@ def expand(paths: Sequence[str], forced: str | None = None) -> list[Path]:
             files.append(Path(STDIN))
             continue
         if any(ch in text for ch in "*?["):
-            matched = sorted(Path(p) for p in globlib.glob(text, recursive=True))
-            matched = [p for p in matched if p.is_file() and file_format(p, forced)]
+            matched = [p for p in glob_files(text) if p.is_file() and file_format(p, forced)]
             if not matched:
                 raise InputError(f"{text}: the pattern matches no event files")
             files.extend(matched)
             continue
         path = Path(text)
         if path.is_dir():
-            found = sorted(
+            found = [
                 p
-                for p in path.rglob("*")
+                for p in files_under(path)
                 if p.is_file() and file_format(p, forced) and not p.name.startswith((".", "_"))
-            )
+            ]
             if not found:
                 raise InputError(
                     f"{text}: the folder holds no event files "
@@ -80,6 +79,10 @@ def expand(paths: Sequence[str], forced: str | None = None) -> list[Path]:
                     "or pass --input-format)"
                 )
             files.append(path)
+        elif kind := not_regular(path):
+            raise InputError(
+                f"{text}: is {kind}; expected an event file or folder (or - for stdin)"
+            )
         else:
             raise InputError(f"{text}: no such file or folder")
     return list(dict.fromkeys(files))

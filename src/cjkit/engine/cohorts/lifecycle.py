@@ -110,16 +110,6 @@ def _warnings(bounds: pl.DataFrame, settings: dict[str, Any]) -> list[str]:
     return [] if rows else [f"no event ({settings.get('event', '?')}) in the data range"]
 
 
-def _range(bounds: pl.LazyFrame) -> pl.LazyFrame:
-    return bounds.select(
-        pl.int_range(
-            pl.col("lo").first().fill_null(0),
-            pl.col("hi").first().fill_null(-1) + 1,
-            dtype=pl.Int32,
-        ).alias("p")
-    )
-
-
 def lifecycle_query(events: pl.LazyFrame, spec: ActivitySpec) -> dict[str, pl.LazyFrame]:
     """Return the lazy parts: ``bounds`` (one row) and ``states`` (one row per period)."""
     up = _unit_periods(events, spec, whole_history=True).cache()
@@ -150,26 +140,52 @@ def lifecycle_query(events: pl.LazyFrame, spec: ActivitySpec) -> dict[str, pl.La
         .group_by((pl.col("p") + 1).alias("p"))
         .agg((-pl.len().cast(pl.Int64)).alias("dormant"))
     )
+    # Periods with something to count; the report lays them on its grid of lo..hi.
     states = (
-        _range(bounds)
+        pl.concat([current.select("p"), dormant.select("p")])
+        .unique()
         .join(current, on="p", how="left")
         .join(dormant, on="p", how="left")
         .with_columns(pl.col("new", "returning", "resurrecting", "dormant").fill_null(0))
-        .with_columns(per.index_start(pl.col("p"), spec.period, spec.week_start).alias("period"))
         .sort("p")
     )
     return {"bounds": bounds, "states": states}
+
+
+def _states_on_grid(
+    frames: dict[str, pl.DataFrame], spec: ActivitySpec
+) -> tuple[pl.DataFrame, list[str]]:
+    """Return the lifecycle rows of the periods lo..hi (zeros where nothing happened), and
+    the warning of a sparse grid (:func:`cjkit.engine.periods.grid`)."""
+    bounds = frames["bounds"].row(0, named=True) if frames["bounds"].height else {}
+    lo, hi = bounds.get("lo"), bounds.get("hi")
+    lo_i = int(lo) if lo is not None else None
+    hi_i = int(hi) if hi is not None else None
+    states = frames["states"].with_columns(pl.col("p").cast(pl.Int32))
+    periods, sparse = per.grid(lo_i, hi_i, states["p"])
+    counts = ["new", "returning", "resurrecting", "dormant"]
+    table = (
+        periods.to_frame()
+        .join(states, on="p", how="left")
+        .with_columns(pl.col(counts).fill_null(0))
+        .with_columns(per.index_start(pl.col("p"), spec.period, spec.week_start).alias("period"))
+        .sort("p")
+    )
+    warnings = []
+    if sparse and lo_i is not None and hi_i is not None:
+        warnings.append(per.sparse_warning(lo_i, hi_i, table.height, spec.period))
+    return table, warnings
 
 
 def lifecycle_report(
     frames: dict[str, pl.DataFrame], spec: ActivitySpec, settings: dict[str, Any]
 ) -> LifecycleReport:
     """Return the lifecycle report from the collected parts of :func:`lifecycle_query`."""
-    del spec
     end = _end(frames["bounds"])
+    states, grid_warnings = _states_on_grid(frames, spec)
     return LifecycleReport(
         settings=settings,
-        warnings=_warnings(frames["bounds"], settings),
+        warnings=_warnings(frames["bounds"], settings) + grid_warnings,
         periods=[
             LifecyclePeriod(
                 period=r["period"].isoformat(),
@@ -179,7 +195,7 @@ def lifecycle_report(
                 resurrecting=int(r["resurrecting"]),
                 dormant=int(r["dormant"]),
             )
-            for r in frames["states"].iter_rows(named=True)
+            for r in states.iter_rows(named=True)
         ],
     )
 
@@ -203,19 +219,31 @@ def stickiness_report(
     frames: dict[str, pl.DataFrame], spec: ActivitySpec, settings: dict[str, Any]
 ) -> StickinessReport:
     """Return the stickiness report from the collected parts of :func:`stickiness_query`."""
-    del spec
     bounds = frames["bounds"].row(0, named=True) if frames["bounds"].height else {}
     lo, hi = bounds.get("lo"), bounds.get("hi")
     total = max(0, int(hi) - int(lo) + 1) if lo is not None and hi is not None else 0
-    spine = pl.DataFrame({"n": list(range(1, total + 1))}, schema={"n": pl.Int64})
+    # A unit can be active in at most ``total`` periods; past the most any unit was, every
+    # count is 0, so a range widened by an outlier time lists no more than the data holds.
+    most = int(frames["counts"].select(pl.col("n").max()).item() or 0)
+    shown = total if total <= per.DENSE_PERIODS else min(total, most)
+    spine = pl.DataFrame({"n": list(range(1, shown + 1))}, schema={"n": pl.Int64})
     filled = (
         spine.join(frames["counts"], on="n", how="left").with_columns(pl.col("units").fill_null(0))
     ).sort("n")
     units = int(filled["units"].sum())
     active_periods = int((filled["n"] * filled["units"]).sum())
+    extra = (
+        [
+            f"the data spans {total:,} {spec.period}s, so counts are listed up to the most "
+            f"active unit's {most:,}; some times lie far outside the bulk of the data: check "
+            "the time column (--time-format) or narrow it with --since/--until"
+        ]
+        if total > per.DENSE_PERIODS and lo is not None and hi is not None
+        else []
+    )
     return StickinessReport(
         settings=settings,
-        warnings=_warnings(frames["bounds"], settings),
+        warnings=_warnings(frames["bounds"], settings) + extra,
         counts=[
             {"periods": int(n), "units": int(u)}
             for n, u in zip(filled["n"].to_list(), filled["units"].to_list(), strict=True)

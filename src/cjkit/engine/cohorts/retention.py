@@ -353,8 +353,9 @@ def _cells_by_range_join(
     )
 
 
-def _churn(rows: pl.LazyFrame, bounds: pl.LazyFrame, totals: pl.LazyFrame) -> pl.LazyFrame:
-    """Return per period P in [plo, hi]: active, retained, lost, new and return events."""
+def _churn(rows: pl.LazyFrame, totals: pl.LazyFrame) -> pl.LazyFrame:
+    """Return per period P with activity: active, retained, lost, new and return events (the
+    report cuts them to its range, :func:`_churn_on_grid`)."""
     active = rows.filter(pl.col("r")).with_columns(
         prev_adjacent().alias("prev"), next_adjacent().alias("next")
     )
@@ -368,23 +369,19 @@ def _churn(rows: pl.LazyFrame, bounds: pl.LazyFrame, totals: pl.LazyFrame) -> pl
         .group_by((pl.col("p") + 1).alias("p"))
         .agg(pl.len().cast(pl.Int64).alias("lost"))
     )
+    # Every period with something to count, not cut to this pass's range: in passes over sets
+    # of units, a pass's units may end before the data does, and their "lost" rows in the
+    # period after their last one belong to the global range that the report cuts to.
+    keys = pl.concat(
+        [current.select("p"), lost.select("p"), totals.select(pl.col("p").cast(pl.Int32))]
+    ).unique()
     return (
-        _range(bounds, "plo", "hi")
-        .join(current, on="p", how="left")
-        .join(totals.select("p", "events"), on="p", how="left")
+        keys.join(current, on="p", how="left")
+        .join(totals.select(pl.col("p").cast(pl.Int32), "events"), on="p", how="left")
         .join(lost, on="p", how="left")
         .with_columns(pl.col("active", "retained", "events", "lost").fill_null(0))
         .with_columns((pl.col("active") - pl.col("retained")).alias("new"))
         .sort("p")
-    )
-
-
-def _range(bounds: pl.LazyFrame, lo: str, hi: str) -> pl.LazyFrame:
-    """Return the period indices lo..hi (empty when either end is unknown)."""
-    return bounds.select(
-        pl.int_range(
-            pl.col(lo).first().fill_null(0), pl.col(hi).first().fill_null(-1) + 1, dtype=pl.Int32
-        ).alias("p")
     )
 
 
@@ -395,8 +392,8 @@ def retention_query(events: pl.LazyFrame, spec: RetentionSpec) -> dict[str, pl.L
     (period indices), ``end`` (periods ``< end`` are complete), ``observed_until``, and
     ``start_rows``/``return_rows`` (unit-periods with a start/return event). ``cells`` has one
     row per cohort period ``c`` (and breakdown value ``__by``, a struct) with ``n0`` (size) and
-    ``n1..nN``; only cohorts with a start appear. ``churn`` has one row per period ``p`` in
-    ``plo..hi`` with active, new, retained, lost and events.
+    ``n1..nN``; only cohorts with a start appear. ``churn`` has one row per period ``p`` with
+    activity (active, new, retained, lost, events); the report cuts it to ``plo..hi``.
     """
     if not 1 <= spec.periods <= MAX_PERIODS:
         msg = f"periods must be between 1 and {MAX_PERIODS}, got {spec.periods}"
@@ -414,7 +411,7 @@ def retention_query(events: pl.LazyFrame, spec: RetentionSpec) -> dict[str, pl.L
     return {
         "bounds": bounds,
         "cells": _cells(rows, spec, bounds, codes),
-        "churn": _churn(rows, bounds, totals),
+        "churn": _churn(rows, totals),
     }
 
 
@@ -438,16 +435,24 @@ def combine(parts: list[dict[str, pl.DataFrame]]) -> dict[str, pl.DataFrame]:
     cells = pl.concat([p["cells"] for p in parts])
     keys = [c for c in ("c", BY) if c in cells.columns]
     cells = cells.group_by(keys).agg(pl.exclude(keys).sum())
-    churn = pl.concat([p["churn"] for p in parts]).group_by("p").agg(pl.exclude("p").sum())
-    counts = [c for c in churn.columns if c != "p"]
     churn = (
-        _range(bounds.lazy(), "plo", "hi")
-        .collect()
-        .join(churn, on="p", how="left")
+        pl.concat([p["churn"] for p in parts]).group_by("p").agg(pl.exclude("p").sum()).sort("p")
+    )
+    return {"bounds": bounds, "cells": cells, "churn": churn}
+
+
+def _churn_on_grid(churn: pl.DataFrame, plo: Any, hi: Any) -> tuple[pl.DataFrame, bool]:
+    """Return the churn rows of the report's periods plo..hi (zeros where nothing happened)."""
+    lo_i, hi_i = (int(plo), int(hi)) if plo is not None and hi is not None else (None, None)
+    periods, sparse = per.grid(lo_i, hi_i, churn["p"])
+    counts = [c for c in churn.columns if c != "p"]
+    table = (
+        periods.to_frame()
+        .join(churn.with_columns(pl.col("p").cast(pl.Int32)), on="p", how="left")
         .with_columns(pl.col(counts).fill_null(0))
         .sort("p")
     )
-    return {"bounds": bounds, "cells": cells, "churn": churn}
+    return table, sparse
 
 
 def pack(parts: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
@@ -546,11 +551,11 @@ def retention_report(
     end_i = int(end) if end is not None else -(2**31)
     hi_i = int(hi) if hi is not None else -(2**31)
     n = spec.periods
-    spine = pl.DataFrame(
-        {"c": list(range(int(lo), int(hi) + 1)) if lo is not None and hi is not None else []},
-        schema={"c": pl.Int32},
-    )
     cells = frames["cells"]
+    cohort_periods, sparse = per.grid(
+        int(lo) if lo is not None else None, int(hi) if hi is not None else None, cells["c"]
+    )
+    spine = cohort_periods.rename("c").to_frame()
     overall = _filled(cells, spine, n, spec)
     groups: list[RetentionGroup] = []
     if spec.by:
@@ -563,7 +568,7 @@ def retention_report(
                     average=_curve(filled, end_i, n),
                 )
             )
-    churn = frames["churn"]
+    churn, churn_sparse = _churn_on_grid(frames["churn"], bounds.get("plo"), hi)
     period_rows = [
         ChurnPeriod(
             period=day.isoformat(),
@@ -597,6 +602,10 @@ def retention_report(
         )
         if not bounds.get(rows)
     ]
+    if sparse or churn_sparse:
+        starts = [int(v) for v in (lo, bounds.get("plo")) if v is not None]
+        listed = max(spine.height, churn.height)
+        warnings.append(per.sparse_warning(min(starts), hi_i, listed, spec.period))
     return RetentionReport(
         settings={
             **settings,
