@@ -143,4 +143,3 @@ def sparse_warning(lo: int, hi: int, listed: int, period: str) -> str:
         "listed. Some times lie far outside the bulk of the data: check the time column "
         "(--time-format) or narrow it with --since/--until"
     )
-
