@@ -166,3 +166,12 @@ def test_unknown_preset_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2
     assert len(err) == 1
     assert "unknown preset 'heap'" in err[0]
+
+
+def test_docs_name_every_preset_and_its_format_docs() -> None:
+    from cjkit.io.presets import PRESETS
+
+    text = (Path(__file__).parents[1] / "docs" / "inputs.md").read_text(encoding="utf-8")
+    for preset in PRESETS.values():
+        assert f"| `{preset.name}` |" in text
+        assert preset.docs in text
