@@ -86,7 +86,10 @@ def clv(
     Frequency counts repeat purchase days, recency and T run from the first purchase, and the
     monetary value is the mean of the repeat purchases (lifetimes' conventions).
 
-    Example: cjkit clv examples/cdnow/events.parquet --model examples/cdnow/map.yaml --holdout 26w
+    Examples:
+      cjkit clv examples/cdnow/events.parquet --model examples/cdnow/map.yaml --holdout 26w
+      cjkit clv examples/cdnow/events.parquet --model examples/cdnow/map.yaml --horizon 52w
+      --top 5 --format json
     """
     with reported("Fitting BG/NBD and Gamma-Gamma…"):
         check_format(fmt)

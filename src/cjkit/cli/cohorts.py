@@ -77,7 +77,10 @@ def retention(
 
     Column 0 is the cohort size; the average row pools the cohorts whose period is complete.
 
-    Example: cjkit retention events.parquet --start-event signup --return-event purchase --period month
+    Examples:
+      cjkit retention examples/shop/events.parquet --start-event signup --return-event purchase
+      --period month
+      cjkit retention examples/shop/events.parquet --cohort first-time -n 4 --by channel
     """
     with reported("Computing retention…"):
         check_format(fmt, tuple(ChartFormat))
@@ -134,7 +137,9 @@ def lifecycle(
 ) -> None:
     """Units per period as new, returning, resurrecting and dormant (negative).
 
-    Example: cjkit lifecycle events.parquet --event purchase --period month
+    Examples:
+      cjkit lifecycle examples/shop/events.parquet --event purchase --period month
+      cjkit lifecycle examples/shop/events.parquet --since 2025-03-01 --format markdown
     """
     with reported("Computing the lifecycle…"):
         options = {
@@ -173,7 +178,10 @@ def stickiness(
 ) -> None:
     """Units active in exactly n periods of the range, and the average number of active periods.
 
-    Example: cjkit stickiness events.parquet --period day --since 2025-03-01 --until 2025-03-31
+    Examples:
+      cjkit stickiness examples/shop/events.parquet --period day --since 2025-03-01
+      --until 2025-03-31
+      cjkit stickiness examples/shop/events.parquet --event purchase --period month
     """
     with reported("Computing stickiness…"):
         options = {

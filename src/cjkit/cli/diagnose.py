@@ -69,8 +69,10 @@ def diagnose(
     Every p-value is corrected together (Benjamini–Hochberg at --alpha). Needs scipy:
     pip install 'cjkit[stats]'.
 
-    Example: cjkit diagnose examples/shop/events.parquet --model examples/shop/map.yaml
-    --compare previous
+    Examples:
+      cjkit diagnose examples/shop/events.parquet --model examples/shop/map.yaml
+      --compare previous
+      cjkit diagnose examples/shop/events.parquet --model aarrr --by channel --format markdown
     """
     with reported("Diagnosing the journey…"):
         check_format(fmt, FORMATS)
@@ -134,7 +136,10 @@ def journey(
     """Follow one unit: its timeline, the stage each event filled, the furthest stage, and why
     it stopped there (no next event, the window ran out, or an exclusion).
 
-    Example: cjkit journey examples/shop/events.parquet --unit u00042 --model aarrr
+    Examples:
+      cjkit journey examples/shop/events.parquet --unit u000042 --model aarrr
+      cjkit journey examples/shop/events.parquet -u u000042 -s visit -s signup -s purchase
+      --format json
     """
     with reported("Following the unit…"):
         check_format(fmt)

@@ -122,7 +122,10 @@ def funnel(
     --compare, --by (each segment against the rest), --trend, --ttc-from/--ttc-to and
     --correlate add significance-tested insight (needs scipy: pip install 'cjkit[stats]').
 
-    Example: cjkit funnel events.parquet -s visit -s signup -s purchase --window 7d
+    Examples:
+      cjkit funnel examples/shop/events.parquet -s visit -s signup -s purchase --window 7d
+      cjkit funnel examples/shop/events.parquet --model aarrr --by channel
+      cjkit funnel examples/shop/events.parquet -s visit -s 'add_to_cart|purchase' --order any
     """
     with reported("Computing the funnel…"):
         check_format(fmt, tuple(ChartFormat))

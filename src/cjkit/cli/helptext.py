@@ -57,6 +57,15 @@ METAVARS = {
     "--compare": "previous|A..B",
     "--trend": "day|week|month",
     "--holdout": "DURATION",
+    "--horizon": "DURATION",
+    "--start": "EVENT",
+    "--end": "EVENT",
+    "--session": "DURATION",
+    "--include": "EVENT",
+    "--clean": "REGEX=>ALIAS",
+    "--node": "EVENT=PROP",
+    "--diff-by": "COL=VALUE|converters",
+    "--lang": "en|vi",
 }
 ARGUMENTS = {"events": "EVENTS...", "maps": "MAPS...", "name": "MODEL"}
 # Defaults that the map or the data decide, for options whose typer default is None.
@@ -117,6 +126,8 @@ def examples(help_text: str | None) -> list[str]:
             line = line.split(":", 1)[1].strip()
         if inside and line.startswith("cjkit "):
             lines.append(line)
+        elif inside and lines and line.startswith("-"):
+            lines[-1] += " " + line  # an example wrapped onto the next line
         elif inside and line and line != "\b":
             inside = False
     return lines
@@ -134,7 +145,7 @@ def _with_examples(help_text: str) -> str:
         if line.startswith(("Example:", "Examples:")):
             inside = True
             continue
-        if inside and (line.startswith("cjkit ") or not line or line == "\b"):
+        if inside and (line.startswith(("cjkit ", "-")) or not line or line == "\b"):
             continue
         inside = False
         kept.append(raw)
@@ -149,6 +160,8 @@ def polish(command: Any, shared: list[Any]) -> None:
     if subcommands is not None:
         for sub in subcommands.values():
             polish(sub, shared)
+        if command.help:
+            command.short_help = command.short_help or _summary(command.help)
         return
     have = {o for p in command.params for o in getattr(p, "opts", ())}
     for param in command.params:

@@ -37,7 +37,9 @@ def inspect(
 ) -> None:
     """Profile event data: rows, units, time span, events and columns.
 
-    Example: cjkit inspect examples/shop/events.parquet
+    Examples:
+      cjkit inspect examples/shop/events.parquet
+      cjkit inspect examples/cdnow/events.parquet --format json
     """
     with reported("Profiling events…"):
         check_format(fmt)

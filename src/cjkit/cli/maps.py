@@ -44,7 +44,10 @@ def validate(
 
     Exit 0 when valid, 1 when problems are found, 2 when a file can't be read.
 
-    Example: cjkit validate examples/shop/map.yaml --data examples/shop/events.parquet
+    Examples:
+      cjkit validate examples/shop/map.yaml
+      cjkit validate examples/shop/map.yaml --data examples/shop/events.parquet
+      cjkit validate aarrr examples/shop/map.yaml --format json
     """
     with reported():
         from cjkit import api
@@ -57,7 +60,12 @@ def validate(
 
 @models_app.command("list")
 def models_list(fmt: FormatOpt = "table") -> None:
-    """List the built-in models: id, name and the stage chain."""
+    """List the built-in models: id, name and the stage chain.
+
+    Examples:
+      cjkit models list
+      cjkit models list --format json
+    """
     with reported():
         from cjkit import api
 
@@ -71,7 +79,12 @@ def models_show(
     ],
     fmt: ModelFormatOpt = "table",
 ) -> None:
-    """Show a model's stages with their descriptions, questions, touchpoints and metrics."""
+    """Show a model's stages with their descriptions, questions, touchpoints and metrics.
+
+    Examples:
+      cjkit models show aarrr
+      cjkit models show examples/shop/map.yaml --format yaml
+    """
     with reported():
         from cjkit import api
 
@@ -88,7 +101,12 @@ def init(
     ),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter journey map that extends a built-in model."""
+    """Write a commented starter journey map that extends a built-in model.
+
+    Examples:
+      cjkit init --model aida -o my-map.yaml
+      cjkit init --model 5a -o journey.yaml --force
+    """
     with reported():
         from cjkit.errors import OutputError
         from cjkit.io.output import write_text

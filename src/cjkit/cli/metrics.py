@@ -68,7 +68,10 @@ def metrics(
     breakdowns. --compare previous|A..B adds each stage's funnel numbers against the compared
     period, with significance (needs scipy: pip install 'cjkit[stats]').
 
-    Example: cjkit metrics examples/shop/events.parquet --model aarrr
+    Examples:
+      cjkit metrics examples/shop/events.parquet --model aarrr
+      cjkit metrics examples/shop/events.parquet --model examples/shop/map.yaml --explain
+      cjkit metrics examples/shop/events.parquet -m aarrr --by channel -f json -o metrics.json
     """
     with reported("Computing the metrics…"):
         check_format(fmt)
@@ -135,7 +138,10 @@ def check(
     Warn targets fail only with --strict. --format github prints ::error/::warning
     annotations at each target's line in the map.
 
-    Example: cjkit check examples/shop/events.parquet --model examples/shop/map.yaml
+    Examples:
+      cjkit check examples/shop/events.parquet --model examples/shop/map.yaml
+      cjkit check examples/shop/events.parquet --model examples/shop/map.yaml --format github
+      --exit-zero
     """
     with reported("Checking the targets…"):
         from cjkit import api

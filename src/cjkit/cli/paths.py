@@ -121,7 +121,10 @@ def paths(
 ) -> None:
     """Show what units do between, before and after events or funnel steps (PostHog Paths).
 
-    Example: cjkit paths events.parquet --funnel-step -3 --after -s visit -s signup -s purchase
+    Examples:
+      cjkit paths examples/shop/events.parquet --start visit --steps 4
+      cjkit paths examples/shop/events.parquet --funnel-step -3 --after -s visit -s signup
+      -s purchase
     """
     with reported("Computing paths…"):
         check_format(fmt, tuple(ChartFormat))

@@ -92,7 +92,10 @@ def report(
     It opens offline (plotly.js is embedded once; no network at view time). Needs the report
     extra: pip install 'cjkit[report]'.
 
-    Example: cjkit report examples/shop/events.parquet --model aarrr -o report.html
+    Examples:
+      cjkit report examples/shop/events.parquet --model aarrr -o report.html
+      cjkit report examples/shop/events.parquet --model examples/shop/map.yaml --lang vi
+      -o bao-cao.html
     """
     with reported("Building the report…"):
         from cjkit import api
