@@ -208,3 +208,16 @@ def test_invariants(rows: list[tuple[str, str, int]], spec: PathSpec, seed: Any)
     assert _links(split) == _links(seqs)
     assert (split.paths, split.units) == (seqs.paths, seqs.units)
     assert summary.transitions(split) == summary.transitions(seqs)
+
+
+def test_hash_collision_fallback_gives_the_same_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cjkit.engine.paths import sequences as seq_module
+
+    rows = [("u1", "a", 0), ("u2", "b", 0), ("u1", "c", 5), ("u2", "a", 9), ("u3", "a", 1)]
+    spec = PathSpec(transitions=True)
+    normal = _engine(rows, spec)
+    monkeypatch.setattr(seq_module, "_collides", lambda grouped: True)
+    fallback = _engine(rows, spec)
+    assert _links(fallback) == _links(normal)
+    assert summary.top_paths(fallback, 5, 100) == summary.top_paths(normal, 5, 100)
+    assert (fallback.paths, fallback.units) == (normal.paths, normal.units) == (3, 3)

@@ -29,7 +29,7 @@ from cjkit.engine.passes import split_units
 
 UNIT, T, NODE, CODE, PATH, UID, K, GROUP = "unit", "t", "node", "code", "path", "uid", "k", "g"
 ELLIPSIS = "..."
-_HASH, _KEY = "_hash", "_key"
+_HASH, _HASH2, _KEY = "_hash", "_hash2", "_key"
 _SLASH = r"(.)/$"  # one trailing slash, but "/" alone stays (PostHog's replaceRegexpAll)
 
 
@@ -172,25 +172,24 @@ def _sorted(frame: pl.DataFrame, n_codes: int) -> pl.DataFrame:
     Time and code are packed into one integer key when they fit 62 bits (they do unless the
     log spans centuries or has millions of node names); the frame is sorted by that key, then
     stably by a 64-bit hash of the unit (two sorts of one integer column each beat one sort of
-    two columns). Two units sharing a hash are detected, and then
-    the unit itself is the sort key.
+    two columns). A second, independent 64-bit hash travels with the first instead of the unit
+    strings (less memory than the strings, moved twice): two units that share the first hash
+    differ in the second, and then the unit itself is the sort key.
     """
     frame = frame.rechunk()
     bits = max(1, n_codes.bit_length())
     t_min = int(frame[T].min() or 0) if frame.height else 0  # type: ignore[arg-type]
     span = int(frame[T].max() or 0) - t_min if frame.height else 0  # type: ignore[arg-type]
     packed = span.bit_length() + bits <= 62
-    if packed:
-        key = ((pl.col(T) - t_min) * (1 << bits) + pl.col(CODE)).alias(_KEY)
-        in_time = frame.select(key, pl.col(UNIT).hash(seed=0).alias(_HASH), UNIT, GROUP).sort(_KEY)
-    else:
-        in_time = frame.with_columns(pl.col(UNIT).hash(seed=0).alias(_HASH)).sort([T, CODE])
-    out = in_time.sort(_HASH, maintain_order=True)
-    shared = (pl.col(_HASH) == pl.col(_HASH).shift(1)) & (pl.col(UNIT) != pl.col(UNIT).shift(1))
+    key = ((pl.col(T) - t_min) * (1 << bits) + pl.col(CODE)).alias(_KEY)
+    order: list[str] = [_KEY] if packed else [T, CODE]
+    payload: list[pl.Expr | str] = [key] if packed else [T, CODE]
+    hashes = [pl.col(UNIT).hash(seed=0).alias(_HASH), pl.col(UNIT).hash(seed=1).alias(_HASH2)]
+    out = frame.select(*payload, *hashes, GROUP).sort(order).sort(_HASH, maintain_order=True)
     group_key = _HASH
-    if out.height and out.select(shared.any()).item():
-        out, group_key = in_time.sort(UNIT, maintain_order=True), UNIT
-    del in_time  # one sorted copy at a time
+    if _collides(out):
+        out = frame.select(*payload, UNIT, GROUP).sort(order).sort(UNIT, maintain_order=True)
+        group_key = UNIT
     new_unit = (pl.col(group_key) != pl.col(group_key).shift(1)).fill_null(value=True)
     out = out.with_columns(new_unit.cast(pl.Int64).cum_sum().alias(UID))
     if packed:
@@ -198,7 +197,13 @@ def _sorted(frame: pl.DataFrame, n_codes: int) -> pl.DataFrame:
             ((pl.col(_KEY) // (1 << bits)) + t_min).alias(T),
             (pl.col(_KEY) % (1 << bits)).cast(pl.Int32).alias(CODE),
         ).drop(_KEY)
-    return out.drop(_HASH, UNIT)
+    return out.drop(_HASH, _HASH2, UNIT, strict=False)
+
+
+def _collides(grouped: pl.DataFrame) -> bool:
+    """Return whether two units share the first hash (their second hashes differ)."""
+    shared = (pl.col(_HASH) == pl.col(_HASH).shift(1)) & (pl.col(_HASH2) != pl.col(_HASH2).shift(1))
+    return bool(grouped.height and grouped.select(shared.any()).item())
 
 
 def _first_of_path() -> pl.Expr:
