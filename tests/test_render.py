@@ -151,7 +151,9 @@ def test_quiet_hides_warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     path.write_text(EVENTS + ",visit,2025-01-01T00:00:00Z,ads\n", encoding="utf-8")
     code, _, err = run(capsys, "funnel", str(path), *STEPS)
     assert code == 0
-    assert err.strip() == "Warning: dropped 1 row(s) with no unit or no time (1 without a unit, 0 without a time)"
+    assert err.strip().startswith(
+        "Warning: dropped 1 row(s) with no unit or no time (1 without a unit, 0 without a time)"
+    )
     code, _, err = run(capsys, "-q", "funnel", str(path), *STEPS)
     assert code == 0
     assert err == ""

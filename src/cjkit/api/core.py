@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from cjkit.api.checks import missing_step_events
 from cjkit.durations import parse_duration
 from cjkit.engine import passes as memory
 from cjkit.engine.funnel import summary as funnel_engine
@@ -144,8 +145,6 @@ class FunnelOptions:
     read: ReadOptions = field(default_factory=ReadOptions)
     # --compare, --trend, --ttc-*, --correlate, --top, --alpha: cjkit.api.insight.InsightOptions
     insight: Any = None
-    # --compare, --trend, --ttc-*, --correlate, --top, --alpha: cjkit.api.insight.InsightOptions
-    insight: Any = None
 
 
 @dataclass(frozen=True)
@@ -221,10 +220,10 @@ def funnel_spec(
         steps = _steps_from_model(model)
     else:
         raise UsageError("give the steps with --step E (at least two) or a model with --model")
-    if len(steps) > MAX_STEPS:
-        raise UsageError(f"a funnel has at most {MAX_STEPS} steps, got {len(steps)}")
     if len(steps) < 2:
         raise UsageError(f"a funnel needs at least two steps, got {len(steps)}")
+    if len(steps) > MAX_STEPS:
+        raise UsageError(f"a funnel has at most {MAX_STEPS} steps, got {len(steps)}")
     settings = model.settings if model is not None else None
     window_text = options.window or (settings.window if settings else "14d")
     try:
@@ -293,10 +292,6 @@ def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
         from cjkit.api.insight import run as insight_run
 
         return insight_run(paths, options, options.insight).funnel_run()
-    if options.insight is not None and options.insight.active():
-        from cjkit.api.insight import run as insight_run
-
-        return insight_run(paths, options, options.insight).funnel_run()
     loaded = load_model(options.model) if options.model else None
     model = options.read.adapt(loaded.map) if loaded else None
     column_map = options.read.column_map(model)
@@ -337,6 +332,8 @@ def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
         excluded_units=report.excluded_units,
         source={"files": events.files},
     )
+    with read_errors(events):
+        events.warnings.extend(missing_step_events(events, spec, report))
     return FunnelRun(report, units, spec, column_map.user, events.warnings)
 
 

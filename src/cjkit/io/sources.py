@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from cjkit.environment import MAX_DROPPED, WARN_DROPPED, max_dropped
 from cjkit.errors import InputError, did_you_mean
 from cjkit.io import identity as ids
 from cjkit.io import nested, presets, times
@@ -446,13 +447,22 @@ def raise_for_quality(events: Events, row: dict[str, object]) -> None:
             "expected a real date and time in 0001..9999 in one format, "
             "such as 2025-01-31T09:30:00Z"
         )
-    dropped = int(row["null_user"] or 0) + int(row["null_time"] or 0)  # type: ignore[call-overload]
+    no_unit = int(row["null_user"] or 0)  # type: ignore[call-overload]
+    no_time = int(row["null_time"] or 0)  # type: ignore[call-overload]
+    dropped = no_unit + no_time
     if dropped:
-        events.warnings.append(
+        rows = row.get("rows")
+        share = dropped / max(rows if isinstance(rows, int) else dropped, dropped)
+        message = (
             f"dropped {dropped:,} row(s) with no unit or no time "
-            f"({int(row['null_user'] or 0):,} without a unit, "  # type: ignore[call-overload]
-            f"{int(row['null_time'] or 0):,} without a time)"  # type: ignore[call-overload]
+            f"({no_unit:,} without a unit, {no_time:,} without a time)"
         )
+        limit = max_dropped()
+        if limit is not None and share > limit:
+            raise InputError(f"{message}: {share:.1%} of the rows, more than {MAX_DROPPED} allows")
+        if share > WARN_DROPPED:
+            message += f"; that is {share:.1%} of the rows: check the unit and time columns"
+        events.warnings.append(message)
 
 
 def _first_bad_location(events: Events, value: str) -> str:
