@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 from rich.console import Console, RenderableType
 
+from cjkit.text import escape_controls, terminal_safe
+
 
 def _width(width: int | None) -> int:
     if width:
@@ -41,12 +43,19 @@ def capture(renderable: RenderableType, *, color: bool | None, width: int | None
         legacy_windows=False,
     )
     console.print(renderable)
-    return buffer.getvalue()
+    # Event names and property values come from the data: their control characters are
+    # shown escaped (\x1b), never sent to the terminal.
+    text = buffer.getvalue()
+    return terminal_safe(text) if color else escape_controls(text)
 
 
 def print_out(renderable: RenderableType, *, color: bool | None) -> None:
-    """Print ``renderable`` to stdout (a terminal)."""
-    Console(highlight=False, no_color=color is False, force_terminal=color).print(renderable)
+    """Print ``renderable`` to stdout (a terminal), control characters from the data escaped."""
+    console = Console(highlight=False, no_color=color is False, force_terminal=color)
+    with console.capture() as captured:
+        console.print(renderable)
+    sys.stdout.write(terminal_safe(captured.get()))
+    sys.stdout.flush()
 
 
 _FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
