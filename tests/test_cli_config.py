@@ -243,3 +243,29 @@ def test_shell_completion_uses_typers_mechanism(monkeypatch: pytest.MonkeyPatch,
     with pytest.raises(SystemExit):
         main([])
     assert "funnel" in capsys.readouterr().out
+
+
+def test_json_carries_version_and_generation_time(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cjkit import __version__
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    _, out, _ = _run(capsys, "inspect", str(project / "events.csv"), "-f", "json")
+    doc = json.loads(out)
+    assert list(doc)[:4] == ["schema_version", "kind", "cjkit_version", "generated_at"]
+    assert (doc["cjkit_version"], doc["generated_at"]) == (__version__, "2023-11-14T22:13:20Z")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    _, out, _ = _run(capsys, "inspect", str(project / "events.csv"), "-f", "json")
+    assert json.loads(out)["generated_at"].startswith("20")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    code, _, err = _run(capsys, "inspect", str(project / "events.csv"), "-f", "json")
+    assert code == 2
+    assert err == "Error: SOURCE_DATE_EPOCH: expected whole seconds since 1970, got 'yesterday'\n"
+
+
+def test_jsonl_is_one_object_per_row(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _run(capsys, "models", "list", "--format", "jsonl")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert {"aarrr", "aida"} <= {r["id"] for r in rows}

@@ -48,13 +48,17 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _quiet(value: bool) -> None:
+# Callbacks of -q/-v, which also sit on every subcommand (cjkit.cli.helptext): they set the
+# run's state and return the value, which click passes on to the root callback.
+def _quiet(value: bool) -> bool:
     if value:
         _STATE["quiet"] = True
+    return value
 
 
-def _verbose(value: int | None) -> None:
+def _verbose(value: int | None) -> int:
     _STATE["verbose"] = max(_STATE["verbose"], value or 0)
+    return value or 0
 
 
 @app.callback()

@@ -51,9 +51,40 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def generated_at() -> str:
+    """Return the time a document is made, in UTC, to the second.
+
+    ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention: seconds since 1970) fixes it,
+    so the same input gives byte-identical files; golden tests set it to 0.
+    """
+    from datetime import UTC, datetime
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            moment = datetime.fromtimestamp(int(epoch), UTC)
+        except (ValueError, OverflowError, OSError):
+            raise UsageError(
+                f"SOURCE_DATE_EPOCH: expected whole seconds since 1970, got {epoch!r}"
+            ) from None
+    else:
+        moment = datetime.now(UTC)
+    return moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def document(report: Report) -> dict[str, Any]:
+    """Return the report's JSON document with ``cjkit_version`` and ``generated_at`` after
+    ``schema_version`` and ``kind`` (NaN and infinity become null)."""
+    from cjkit import __version__
+
+    body = _clean(report.to_dict())
+    head = {k: body.pop(k) for k in ("schema_version", "kind") if k in body}
+    return {**head, "cjkit_version": __version__, "generated_at": generated_at(), **body}
+
+
 def to_json(report: Report) -> str:
-    """Return the report's JSON document (NaN and infinity become null)."""
-    return json.dumps(_clean(report.to_dict()), indent=2, ensure_ascii=False, default=str) + "\n"
+    """Return the report's JSON document (see :func:`document`)."""
+    return json.dumps(document(report), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
 def to_jsonl(rows: list[dict[str, Any]]) -> str:
