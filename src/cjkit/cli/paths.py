@@ -58,7 +58,8 @@ def paths(
         list[str] | None, typer.Option("--include", help="Only these events (repeatable).")
     ] = None,
     exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Leave out these events (repeatable).")
+        list[str] | None,
+        typer.Option("--exclude", metavar="EVENT", help="Leave out these events (repeatable)."),
     ] = None,
     event_types: Annotated[
         list[str] | None,
