@@ -66,7 +66,7 @@ def diagnose(paths: Sequence[str], options: DiagnoseOptions) -> DiagnoseReport:
     family = list(result.family)
     by_column = {}
     for column in columns:
-        one = replace(spec, by=(column,), since=result.ranges[main].since)
+        one = replace(spec, by=(column,))
         seg, cells, _ = segment_report(units, one, options.top, dict(report.settings))
         by_column[column] = seg
         family.extend(cells)
@@ -139,6 +139,7 @@ def diagnose(paths: Sequence[str], options: DiagnoseOptions) -> DiagnoseReport:
         "findings_total": len(ranked),
     }
     if "then" in result.ranges:
+        settings["significant_changes"] = sum(f.kind in ("change", "slowdown") for f in ranked)
         settings["compared"] = {
             "then": result.ranges["then"].as_dict(),
             "now": result.ranges["now"].as_dict(),

@@ -200,6 +200,19 @@ def _where(f: dict[str, Any]) -> str:
     return " · ".join(x for x in (stage, seg, f.get("event") or "") if x)
 
 
+def _compared_line(report: DiagnoseReport) -> str:
+    compared = report.settings["compared"]
+    now, then = compared["now"], compared["then"]
+    text = (
+        f"Compared {str(now['since'])[:10]}..{str(now['until'])[:10]} with "
+        f"{str(then['since'])[:10]}..{str(then['until'])[:10]}"
+    )
+    found = report.settings.get("significant_changes", 0)
+    if not found:
+        return text + ": no rate or time to convert changed significantly."
+    return text + f": {found} significant change(s)."
+
+
 def diagnose_table(report: DiagnoseReport, explain: bool = False) -> RenderableType:
     """Return the stage counts, then the findings, ranked, one sentence each."""
     del explain
@@ -225,9 +238,14 @@ def diagnose_table(report: DiagnoseReport, explain: bool = False) -> RenderableT
     for i, f in enumerate(report.findings, start=1):
         impact = "" if f.impact_units is None else f"{f.impact_units:+,.0f}"
         table.add_row(str(i), f.kind, impact, f.statement)
+    parts: list[RenderableType] = [stages]
+    if report.settings.get("compared"):
+        parts.append(Text(_compared_line(report)))
     if not report.findings:
-        return Group(stages, Text("No findings: nothing significant at this alpha.", style="dim"))
-    return Group(stages, table)
+        parts.append(Text("No findings: nothing significant at this alpha.", style="dim"))
+    else:
+        parts.append(table)
+    return Group(*parts)
 
 
 def diagnose_markdown(report: DiagnoseReport) -> str:
@@ -235,11 +253,7 @@ def diagnose_markdown(report: DiagnoseReport) -> str:
     lines = ["## Journey diagnosis", ""]
     compared = report.settings.get("compared")
     if compared:
-        lines += [
-            f"Compared {str(compared['now']['since'])[:10]}..{str(compared['now']['until'])[:10]} "
-            f"with {str(compared['then']['since'])[:10]}..{str(compared['then']['until'])[:10]}.",
-            "",
-        ]
+        lines += [_compared_line(report), ""]
     if not report.findings:
         lines.append("_No findings: nothing significant at this alpha._")
     for i, f in enumerate(report.findings, start=1):
