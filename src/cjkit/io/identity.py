@@ -51,6 +51,7 @@ class IdMap:
 
 def build(frame: pl.LazyFrame, anon: pl.Expr, user: pl.Expr, time: str) -> IdMap:
     """Return the map of ``frame``'s ties (one collect of three narrow columns)."""
+    # Distinct (anonymous, user) pairs with their first time: a small table, then sorted.
     ties = (
         frame.select(
             anon.cast(pl.String).alias(ANON), user.cast(pl.String).alias(MAPPED), pl.col(time)
@@ -60,12 +61,12 @@ def build(frame: pl.LazyFrame, anon: pl.Expr, user: pl.Expr, time: str) -> IdMap
             & pl.col(MAPPED).is_not_null()
             & (pl.col(ANON) != pl.col(MAPPED))
         )
-        .group_by(ANON)
-        .agg(
-            pl.col(MAPPED).sort_by([time, MAPPED], nulls_last=True).first(),
-            pl.col(MAPPED).n_unique().alias("__users"),
-        )
+        .group_by(ANON, MAPPED)
+        .agg(pl.col(time).min())
         .collect()
+        .sort([ANON, time, MAPPED], nulls_last=True)
+        .group_by(ANON, maintain_order=True)
+        .agg(pl.col(MAPPED).first(), pl.len().alias("__users"))
     )
     conflicts = int((ties["__users"] > 1).sum())
     return IdMap(ties.select(ANON, MAPPED).sort(ANON), conflicts)
