@@ -51,7 +51,7 @@ def diagnose(paths: Sequence[str], options: DiagnoseOptions) -> DiagnoseReport:
     if options.limit < 1:
         raise UsageError(f"--limit: expected at least 1, got {options.limit}")
     loaded = loader.load(options.model)
-    model = loaded.map
+    model = options.read.adapt(loaded.map)
     columns = tuple(dict.fromkeys([*model.segments, *options.by]))
     fopts = FunnelOptions(
         model=options.model, since=options.since, until=options.until, by=columns, read=options.read

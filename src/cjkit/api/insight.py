@@ -139,7 +139,7 @@ def run(
     scipy_stats()
     alpha = _alpha(insight.alpha)
     loaded = loader.load(options.model) if options.model else None
-    model = loaded.map if loaded else None
+    model = options.read.adapt(loaded.map) if loaded else None
     column_map = options.read.column_map(model)
     time_range = parse_range(options.since, options.until, column_map.tz)
     unit = options.aggregate_by or sources.USER

@@ -47,7 +47,7 @@ def _when(us: int | None) -> str | None:
 def journey(paths: Sequence[str], options: JourneyOptions) -> JourneyReport:
     """Return the timeline of ``options.unit``; raise InputError when it has no events."""
     loaded = loader.load(options.model) if options.model else None
-    model = loaded.map if loaded else None
+    model = options.read.adapt(loaded.map) if loaded else None
     column_map = options.read.column_map(model)
     time_range = parse_range(options.since, options.until, column_map.tz)
     fopts = FunnelOptions(
