@@ -488,3 +488,22 @@ def test_metrics_compare_period_with_itself(tmp_path: Path) -> None:
         for key in ("conversion_from_previous", "conversion_from_start"):
             c = s["change"][key]
             assert c is None or (c["diff"] == 0 and not c["significant"])
+
+
+def test_failing_target_is_a_finding_even_past_the_limit(tmp_path: Path) -> None:
+    path = tmp_path / "events.parquet"
+    _log(9, 1500, plant={"ads": (0.2, 0.5)}).write_parquet(path)
+    model = tmp_path / "map.yaml"
+    model.write_text(
+        MAP + "targets:\n  - {metric: signup.conversion_from_previous, min: 0.9}\n",
+        encoding="utf-8",
+    )
+    report = api.diagnose([str(path)], api.DiagnoseOptions(model=str(model), limit=1))
+    targets = [f for f in report.findings if f.kind == "target"]
+    assert len(targets) == 1
+    assert targets[0].metric == "signup.conversion_from_previous"
+    assert targets[0].baseline == 0.9
+    assert targets[0].value is not None
+    assert targets[0].value < 0.9
+    assert "fails" in targets[0].statement
+    assert report.findings[0].kind == "drop"
