@@ -30,6 +30,7 @@ from cjkit.timerange import parse_range
 # Paths in the report: the first steps of each unit's journey, the busiest links only.
 PATH_STEPS = 4
 PATH_TOP = 40
+ALL_FINDINGS = 10_000
 _LIFECYCLE = "report:lifecycle"
 _STICKINESS = "report:stickiness"
 
@@ -191,6 +192,9 @@ def _optional(
                         until=options.until,
                         compare=options.compare,
                         targets=False,  # the report has its own targets section
+                        # Every finding: the page lists the first ones and marks every
+                        # significant segment cell in the heatmaps.
+                        limit=ALL_FINDINGS,
                         read=options.read,
                     ),
                 )

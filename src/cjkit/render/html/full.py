@@ -60,12 +60,15 @@ def header_rows(report: JourneyReport, t: Words) -> list[tuple[str, str]]:
     return rows
 
 
+SHOWN_FINDINGS = 10  # the top of the ranked list; the JSON has them all
+
+
 def _findings(findings: dict[str, Any] | None) -> list[str]:
     if not findings:
         return []
     items = findings.get("findings") if isinstance(findings, dict) else None
     out = []
-    for f in items or []:
+    for f in (items or [])[:SHOWN_FINDINGS]:
         text = f.get("statement") if isinstance(f, dict) else f
         if text:
             out.append(str(text))
