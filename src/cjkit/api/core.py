@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
@@ -71,9 +72,9 @@ def load_model(ref: str) -> loader.LoadedMap:
 
 
 def read_events(
-    paths: Sequence[str], read: ReadOptions, model: JourneyMap | None = None
+    paths: sources.Source, read: ReadOptions, model: JourneyMap | None = None
 ) -> sources.Events:
-    """Return the canonical events of ``paths`` (lazy)."""
+    """Return the canonical events of ``paths`` (files, globs, folders or a Polars frame)."""
     return sources.read(paths, read.column_map(model))
 
 
@@ -465,9 +466,15 @@ def _dtype_name(dtype: pl.DataType) -> str:
         return str(dtype)
 
 
-def inspect(paths: Sequence[str], read: ReadOptions, *, top: int = 50) -> InspectReport:
+def inspect(paths: sources.Source, read: ReadOptions, *, top: int = 50) -> InspectReport:
     """Return a profile of the events: rows, units, span, events and columns."""
-    if read.preset is None and not (read.user_col or read.event_col or read.time_col):
+    if isinstance(paths, str | Path):
+        paths = [str(paths)]
+    if (
+        not isinstance(paths, pl.LazyFrame | pl.DataFrame)
+        and read.preset is None
+        and not (read.user_col or read.event_col or read.time_col)
+    ):
         # A known export shape is read with its preset, and the profile says which it was.
         shape = reading.detect_preset(paths, read.input_format)
         read = replace(read, preset=shape) if shape else read

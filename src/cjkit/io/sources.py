@@ -115,6 +115,8 @@ class Events:
     merged_ids: int | None = None
     identity_conflicts: int | None = None
     preset: str | None = None
+    # Rows of an in-memory frame (no file to estimate them from).
+    known_rows: int | None = None
     source_columns: list[str] = field(default_factory=list)  # the first file's own columns
 
     def __post_init__(self) -> None:
@@ -148,6 +150,8 @@ class Events:
     def estimated_rows(self) -> int:
         """Return the number of rows: exact for Parquet (from its footer), else estimated from
         the file size (about 50 bytes per text row, 15 per gzip'd row)."""
+        if self.known_rows is not None:
+            return self.known_rows
         total = 0
         for name in self.files:
             path = Path(name)
@@ -247,9 +251,18 @@ def _check_duplicates(path: Path, columns: dict[str, pl.DataType]) -> None:
             raise InputError(f"{path}: duplicate column name {match['name']!r} in the header")
 
 
-def read(paths: Sequence[str], cmap: ColumnMap | None = None) -> Events:
-    """Return the canonical events of every file under ``paths``; raise InputError when unreadable."""
+Source = Sequence[str] | str | Path | pl.LazyFrame | pl.DataFrame
+"""What the library reads: paths, globs or folders (one or several), or a Polars frame."""
+
+
+def read(paths: Source, cmap: ColumnMap | None = None) -> Events:
+    """Return the canonical events of every file under ``paths`` (or of a Polars frame);
+    raise InputError when unreadable."""
     cmap = cmap or ColumnMap()
+    if isinstance(paths, pl.LazyFrame | pl.DataFrame):
+        return _read_frame(paths, cmap)
+    if isinstance(paths, str | Path):
+        paths = [str(paths)]
     if cmap.time_format not in TIME_FORMATS:
         raise InputError(
             f"unknown time format '{cmap.time_format}' (expected {', '.join(TIME_FORMATS)})"
@@ -294,6 +307,28 @@ def _remote() -> Any:
         return importlib.import_module("cjkit.io.remote")
     except ImportError:
         return None
+
+
+def _read_frame(source: pl.LazyFrame | pl.DataFrame, cmap: ColumnMap) -> Events:
+    """Return the canonical events of an in-memory frame, read like one file of that name."""
+    label = Path(f"<{type(source).__name__}>")  # messages say where, as they do for a file
+    frame = source.lazy()
+    columns = schema(label, frame)
+    frame = _roles(label, frame, columns, cmap)
+    warnings: list[str] = []
+    frame = times.canonical_time(
+        label, frame, schema(label, frame)[TIME], cmap.time, cmap.time_format, cmap.tz, warnings
+    )
+    events = Events(frame, [str(label)], dict(frame.collect_schema()), cmap.tz, per_file=[frame])
+    events.columns.pop(RAW_TIME, None)
+    events.warnings.extend(warnings)
+    events.source_columns = list(columns)
+    events.known_rows = (
+        source.height
+        if isinstance(source, pl.DataFrame)
+        else int(source.select(pl.len()).collect().item())
+    )
+    return finish(events, cmap)
 
 
 def finish(events: Events, cmap: ColumnMap) -> Events:
