@@ -13,7 +13,8 @@ median wall time and peak RSS of each. The variants:
 - ``report-full``: ``cjkit report`` as it runs by default (findings and paths: one scan each).
 
 The issue's target: ``report-html`` ≤ 1.2 × ``metrics`` + the charts' own cost, i.e.
-``report-json`` ≤ 1.2 × ``metrics``. The script writes a Markdown table and exits 1 when the
+``report-json`` ≤ 1.2 × ``metrics``, judged on CPU seconds (user + system), which a shared
+machine's load does not inflate the way it inflates wall time. The script writes a Markdown table and exits 1 when the
 target is missed. It is kept apart from ``run.py`` (the metrics engine's benchmark).
 """
 
@@ -79,8 +80,8 @@ def variants(data: str, out: Path) -> dict[str, list[str]]:
     }
 
 
-def run_once(argv: list[str]) -> tuple[float, float]:
-    """Return (wall seconds, peak RSS in MiB) of one whole process."""
+def run_once(argv: list[str]) -> tuple[float, float, float]:
+    """Return (wall seconds, CPU seconds (user + system), peak RSS in MiB) of one process."""
     env = {**os.environ, "NO_COLOR": "1"}
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
@@ -90,7 +91,7 @@ def run_once(argv: list[str]) -> tuple[float, float]:
     if code != 0:
         err = proc.stderr.read().decode() if proc.stderr else ""
         raise SystemExit(f"{' '.join(argv)} exited {code}: {err.strip()}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> int:
@@ -105,17 +106,25 @@ def main() -> int:
         cmds = variants(args.data, Path(tmp))
         walls: dict[str, list[float]] = {k: [] for k in cmds}
         rss: dict[str, list[float]] = {k: [] for k in cmds}
+        cpu: dict[str, list[float]] = {k: [] for k in cmds}
         for i in range(args.runs):
             for name, argv in cmds.items():
-                wall, peak = run_once(argv)
+                wall, used, peak = run_once(argv)
                 walls[name].append(wall)
+                cpu[name].append(used)
                 rss[name].append(peak)
-                print(f"run {i + 1} {name}: {wall:.2f} s, {peak:.0f} MiB", file=sys.stderr)
+                print(
+                    f"run {i + 1} {name}: {wall:.2f} s wall, {used:.2f} s CPU, {peak:.0f} MiB",
+                    file=sys.stderr,
+                )
         size = (Path(tmp) / "r.html").stat().st_size
     med = {k: statistics.median(v) for k, v in walls.items()}
-    charts = med["report-html"] - med["report-json"]
-    limit = 1.2 * med["metrics"]
-    ok = med["report-json"] <= limit
+    cpu_med = {k: statistics.median(v) for k, v in cpu.items()}
+    # The verdict is on CPU time: on a machine shared with other jobs, wall time measures the
+    # neighbours as much as cjkit; CPU seconds are what the process itself spent.
+    charts = cpu_med["report-html"] - cpu_med["report-json"]
+    limit = 1.2 * cpu_med["metrics"]
+    ok = cpu_med["report-json"] <= limit
     lines = [
         "# `cjkit report` benchmark",
         "",
@@ -123,21 +132,26 @@ def main() -> int:
         f"whole processes, interleaved, median of {args.runs}; "
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end.",
         "",
-        "| variant | median wall | runs | peak RSS |",
-        "|---|---:|---|---:|",
+        "| variant | median CPU (user + sys) | median wall | wall of each run | peak RSS |",
+        "|---|---:|---:|---|---:|",
     ]
     for name in cmds:
         runs = ", ".join(f"{w:.2f}" for w in walls[name])
-        lines.append(f"| {name} | {med[name]:.2f} s | {runs} | {max(rss[name]):.0f} MiB |")
+        lines.append(
+            f"| {name} | {cpu_med[name]:.2f} s | {med[name]:.2f} s | {runs} | "
+            f"{max(rss[name]):.0f} MiB |"
+        )
     lines += [
         "",
-        f"- The charts' own cost (report-html − report-json): {charts:.2f} s; the HTML file is "
-        f"{size / 1e6:.2f} MB.",
-        f"- Target: report-json ≤ 1.2 × metrics = {limit:.2f} s: "
-        f"{med['report-json']:.2f} s, {'met' if ok else 'MISSED'} "
-        f"({med['report-json'] / med['metrics']:.2f} × metrics).",
-        f"- The default report (findings and paths, one more scan each): {med['report-full']:.2f} s "
-        f"({med['report-full'] / med['metrics']:.2f} × metrics).",
+        f"- The charts' own cost (report-html − report-json, CPU): {charts:.2f} s; the HTML "
+        f"file is {size / 1e6:.2f} MB.",
+        f"- Target (CPU): report-json ≤ 1.2 × metrics = {limit:.2f} s: "
+        f"{cpu_med['report-json']:.2f} s, {'met' if ok else 'MISSED'} "
+        f"({cpu_med['report-json'] / cpu_med['metrics']:.2f} × metrics); in wall time "
+        f"{med['report-json'] / med['metrics']:.2f} ×.",
+        f"- The default report (findings and paths, one more scan each): "
+        f"{cpu_med['report-full']:.2f} s CPU "
+        f"({cpu_med['report-full'] / cpu_med['metrics']:.2f} × metrics).",
         "",
     ]
     Path(args.out).write_text("\n".join(lines), encoding="utf-8")
