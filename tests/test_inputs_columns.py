@@ -7,10 +7,13 @@ from __future__ import annotations
 import io
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cjkit.cli import main
 from cjkit.io import files, sources
@@ -244,3 +247,42 @@ def test_unknown_path_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
         capsys,
         "no column 'context.nope'",
     )
+
+
+@st.composite
+def _events(draw: st.DrawFn) -> pl.DataFrame:
+    ids = st.text(alphabet="0179.ab", min_size=1, max_size=5)
+    # Around both 2024 New York transitions, so gaps and overlaps come up.
+    times = st.sampled_from(["2024-03-10", "2024-11-03"]).flatmap(
+        lambda day: st.tuples(st.integers(0, 3), st.integers(0, 59)).map(
+            lambda hm: datetime.fromisoformat(f"{day}T{hm[0]:02d}:{hm[1]:02d}:00")
+        )
+    )
+    rows = draw(
+        st.lists(st.tuples(ids, st.sampled_from(["a", "b"]), times), min_size=1, max_size=20)
+    )
+    return pl.DataFrame(rows, schema=["user_id", "event", "timestamp"], orient="row")
+
+
+@given(_events())
+def test_same_events_in_every_format(
+    tmp_path_factory: pytest.TempPathFactory, frame: pl.DataFrame
+) -> None:
+    folder = tmp_path_factory.mktemp("fmt")
+    text = frame.with_columns(pl.col("timestamp").dt.strftime("%Y-%m-%d %H:%M:%S"))
+    text.write_csv(folder / "e.csv")
+    text.write_ndjson(folder / "e.ndjson")
+    frame.write_parquet(folder / "e.parquet")
+    seen = []
+    for name in ("e.csv", "e.ndjson", "e.parquet"):
+        events = sources.read([str(folder / name)], sources.ColumnMap(tz="America/New_York"))
+        seen.append(
+            sorted(
+                events.clean()
+                .select(sources.USER, sources.EVENT, sources.TIME)
+                .collect()
+                .iter_rows()
+            )
+        )
+    assert seen[0] == seen[1] == seen[2]
+    assert sorted(u for u, _, _ in seen[0]) == sorted(frame["user_id"].to_list())
