@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cjkit.render.html.cohorts import lifecycle_section, stickiness_section
 from cjkit.render.html.funnel import funnel_chart, segments_section, trends_section, ttc_section
@@ -14,6 +16,16 @@ from cjkit.report.core import segment_text
 from cjkit.report.report import JourneyReport
 
 
+def _local_day(moment: str | None, tz: str) -> str:
+    """Return the local calendar day of an ISO instant (the day the user typed), or ``…``."""
+    if not moment:
+        return "…"
+    try:
+        return datetime.fromisoformat(moment).astimezone(ZoneInfo(tz)).date().isoformat()
+    except (ValueError, ZoneInfoNotFoundError):
+        return moment
+
+
 def header_rows(report: JourneyReport, t: Words) -> list[tuple[str, str]]:
     """Return the header's (label, value) pairs: model, source, range, population, how made."""
     m = report.metrics
@@ -22,7 +34,10 @@ def header_rows(report: JourneyReport, t: Words) -> list[tuple[str, str]]:
     since, until = settings.get("since"), settings.get("until")
     data_range = f"{(src.get('start') or '')[:10]} → {(src.get('end') or '')[:10]}"
     if since or until:
-        data_range = f"{since or '…'} → {until or '…'} ({t('source')}: {data_range})"
+        tz = str(settings.get("timezone") or "UTC")
+        data_range = (
+            f"{_local_day(since, tz)} → {_local_day(until, tz)} ({t('source')}: {data_range})"
+        )
     first = m.stages[0] if m.stages else None
     pop = m.population.get("units", 0)
     model = m.model.get("name") or m.model.get("id")
