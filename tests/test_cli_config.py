@@ -269,3 +269,26 @@ def test_jsonl_is_one_object_per_row(project: Path, capsys: pytest.CaptureFixtur
     assert code == 0
     rows = [json.loads(line) for line in out.splitlines()]
     assert {"aarrr", "aida"} <= {r["id"] for r in rows}
+
+
+@pytest.mark.parametrize("command", ["inspect", "retention", "lifecycle", "stickiness"])
+def test_model_gives_columns_to_analyses_without_a_model(
+    project: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    (project / "cols.yaml").write_text(
+        "extends: aarrr\ndata:\n  user: uid\n  event: name\n  time: ts\n", encoding="utf-8"
+    )
+    (project / "cols.csv").write_text(
+        "uid,name,ts\nu1,visit,2025-01-01T00:00:00\nu1,visit,2025-01-09T00:00:00\n"
+        "u2,visit,2025-01-02T00:00:00\n",
+        encoding="utf-8",
+    )
+    events = str(project / "cols.csv")
+    code, _, err = _run(capsys, command, events, "-f", "json")
+    assert code == 2, "without the map the columns are missing"
+    code, out, err = _run(capsys, command, events, "--model", str(project / "cols.yaml"), "-f", "json")
+    assert code == 0, err
+    assert json.loads(out)["kind"] == command
+    (project / "cjkit.toml").write_text('model = "cols.yaml"\n', encoding="utf-8")
+    code, out, err = _run(capsys, command, events, "-f", "json")
+    assert code == 0, err

@@ -42,9 +42,14 @@ class ReadOptions:
     query: str | None = None
     preset: str | None = None  # --preset posthog|mixpanel|amplitude|ga4|segment|shopify
     input_format: str | None = None  # --input-format csv|tsv|ndjson|parquet (stdin: -)
+    # A map (or built-in) whose data block gives the columns, zone and time format, for the
+    # analyses that take no model of their own (inspect, retention, lifecycle, stickiness).
+    model: str | None = None
 
     def column_map(self, model: JourneyMap | None = None) -> sources.ColumnMap:
         """Return the column map: flags first, then the map's data block, then its preset."""
+        if model is None and self.model is not None:
+            model = loader.load(self.model).map
         data = model.data if model is not None else None
         tz = self.tz or (data.timezone if data else "UTC")
         zone(tz)

@@ -15,6 +15,7 @@ from cjkit.cli.options import (
     EventCol,
     EventsArg,
     InputFormatOpt,
+    ModelColumnsOpt,
     NoColorOpt,
     OutputOpt,
     PresetOpt,
@@ -71,6 +72,7 @@ def retention(
     time_format: TimeFormatOpt = None,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
+    model: ModelColumnsOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Cohort retention: who comes back in each later period, churn and usage per period.
@@ -105,6 +107,7 @@ def retention(
                 time_format,
                 preset=preset,
                 input_format=input_format,
+                model=model,
             ),
         )
         report = api.retention(events, options)
@@ -133,6 +136,7 @@ def lifecycle(
     time_format: TimeFormatOpt = None,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
+    model: ModelColumnsOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Units per period as new, returning, resurrecting and dormant (negative).
@@ -150,7 +154,14 @@ def lifecycle(
             "until": until,
         }
         read = read_options(
-            user_col, event_col, time_col, tz, time_format, preset=preset, input_format=input_format
+            user_col,
+            event_col,
+            time_col,
+            tz,
+            time_format,
+            preset=preset,
+            input_format=input_format,
+            model=model,
         )
         _activity(
             "lifecycle", events, {**options, "new_basis": new_basis}, read, fmt, output, no_color
@@ -174,6 +185,7 @@ def stickiness(
     time_format: TimeFormatOpt = None,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
+    model: ModelColumnsOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Units active in exactly n periods of the range, and the average number of active periods.
@@ -192,7 +204,14 @@ def stickiness(
             "until": until,
         }
         read = read_options(
-            user_col, event_col, time_col, tz, time_format, preset=preset, input_format=input_format
+            user_col,
+            event_col,
+            time_col,
+            tz,
+            time_format,
+            preset=preset,
+            input_format=input_format,
+            model=model,
         )
         _activity("stickiness", events, options, read, fmt, output, no_color)
 

@@ -8,6 +8,7 @@ from cjkit.cli.options import (
     EventsArg,
     FormatOpt,
     InputFormatOpt,
+    ModelColumnsOpt,
     NoColorOpt,
     OutputOpt,
     PresetOpt,
@@ -33,6 +34,7 @@ def inspect(
     time_format: TimeFormatOpt = None,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
+    model: ModelColumnsOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Profile event data: rows, units, time span, events and columns.
@@ -55,6 +57,7 @@ def inspect(
                 time_format,
                 preset=preset,
                 input_format=input_format,
+                model=model,
             ),
         )
         emit(report, fmt, output, no_color=no_color)

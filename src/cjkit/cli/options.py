@@ -140,6 +140,12 @@ ByOpt = Annotated[
     list[str] | None, typer.Option("--by", help="Break down by a property (repeatable).")
 ]
 NoColorOpt = Annotated[bool, typer.Option("--no-color", help="Plain text, no colours.")]
+ModelColumnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model", "-m", help="A built-in model or map file whose data block names the columns."
+    ),
+]
 WeekStartOpt = Annotated[str, typer.Option("--week-start", help="monday or sunday.")]
 ModelReqOpt = Annotated[
     str, typer.Option("--model", "-m", help="A built-in model or a map file.", show_default=False)
@@ -159,6 +165,7 @@ def read_options(
     *,
     preset: str | None = None,
     input_format: str | None = None,
+    model: str | None = None,
 ) -> ReadOptions:
     """Return the library's read options for the column, zone, time-format and input flags."""
     from cjkit.api import ReadOptions
@@ -171,6 +178,7 @@ def read_options(
         time_format=time_format,
         preset=preset,
         input_format=input_format,
+        model=model,
     )
 
 
