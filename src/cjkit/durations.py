@@ -32,17 +32,29 @@ def parse_duration(text: str) -> int:
 
 
 def format_duration(seconds: float | None) -> str:
-    """Return a short human form of a number of seconds (``3d 4h``, ``12m``, ``45s``)."""
+    """Return a short human form of a number of seconds (``3d 4h``, ``12m``, ``45s``).
+
+    The smaller part is rounded, and a part that rounds up to a whole larger unit carries into
+    it (``1d 23h 40m`` is ``2d``, never ``1d 24h``; ``59.7s`` is ``1m``).
+    """
     if seconds is None:
         return "–"
     s = abs(seconds)
     sign = "-" if seconds < 0 else ""
-    if s < 60:
+    if round(s) < 60:
         return f"{sign}{s:.0f}s"
-    if s < 3600:
+    if round(s / 60) < 60:
         return f"{sign}{s / 60:.0f}m"
     if s < 86400:
         h, rem = divmod(s, 3600)
-        return f"{sign}{h:.0f}h {rem / 60:.0f}m" if rem >= 60 else f"{sign}{h:.0f}h"
+        minutes = round(rem / 60) if rem >= 60 else 0
+        if minutes == 60:
+            h, minutes = h + 1, 0
+        if h < 24:
+            return f"{sign}{h:.0f}h {minutes}m" if minutes else f"{sign}{h:.0f}h"
+        s = h * 3600
     d, rem = divmod(s, 86400)
-    return f"{sign}{d:.0f}d {rem / 3600:.0f}h" if rem >= 3600 else f"{sign}{d:.0f}d"
+    hours = round(rem / 3600) if rem >= 3600 else 0
+    if hours == 24:
+        d, hours = d + 1, 0
+    return f"{sign}{d:.0f}d {hours}h" if hours else f"{sign}{d:.0f}d"
