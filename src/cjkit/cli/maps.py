@@ -119,15 +119,31 @@ def init(
 
 
 @app.command()
-def schema(output: OutputOpt = None) -> None:
-    """Print the JSON Schema of journey maps (for editor autocompletion)."""
+def schema(
+    kind: Annotated[
+        str,
+        typer.Argument(
+            metavar="KIND",
+            help="map (journey maps), or an output: funnel, metrics, check, retention, …",
+        ),
+    ] = "map",
+    output: OutputOpt = None,
+) -> None:
+    """Print a JSON Schema: of journey maps (editor autocompletion) or of an output's JSON.
+
+    Examples:
+      cjkit schema -o map.schema.json
+      cjkit schema metrics
+    """
     with reported():
         import json
 
         from cjkit.io.output import write_text
         from cjkit.maps.schema import json_schema
+        from cjkit.report import schemas
 
-        text = json.dumps(json_schema(), indent=2) + "\n"
+        document = json_schema() if kind == "map" else schemas.load(kind)
+        text = json.dumps(document, indent=2) + "\n"
         if output:
             write_text(output, text)
         else:
