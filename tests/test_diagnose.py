@@ -507,3 +507,25 @@ def test_failing_target_is_a_finding_even_past_the_limit(tmp_path: Path) -> None
     assert targets[0].value < 0.9
     assert "fails" in targets[0].statement
     assert report.findings[0].kind == "drop"
+
+
+def test_retention_compare_of_a_range_with_itself(tmp_path: Path) -> None:
+    path = tmp_path / "events.parquet"
+    _log(10, 1500).write_parquet(path)
+    options = api.RetentionOptions(
+        start_event="visit",
+        return_event="signup",
+        period="day",
+        periods=3,
+        since="2025-03-03",
+        until="2025-03-16",
+        compare="2025-03-03..2025-03-16",
+    )
+    block = api.retention([str(path)], options).to_dict()["compare"]
+    assert block["then_cohorts"] == block["now_cohorts"]
+    assert len(block["now_cohorts"]) == 14
+    for row in block["periods"]:
+        assert row["then"] == row["now"]
+        assert row["change"] is None or (
+            row["change"]["diff"] == 0 and not row["change"]["significant"]
+        )

@@ -51,6 +51,8 @@ class RetentionOptions:
     until: str | None = None
     by: tuple[str, ...] = ()
     read: ReadOptions = field(default_factory=ReadOptions)
+    compare: str | None = None  # --compare previous|A..B (cjkit.api.compare)
+    alpha: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,10 @@ def retention_spec(
 
 def retention(paths: Sequence[str], options: RetentionOptions) -> RetentionReport:
     """Return the cohort retention report of the events under ``paths``."""
+    if options.compare:
+        from cjkit.api.compare import retention_compare
+
+        return retention_compare(paths, options, options.compare, options.alpha)  # type: ignore[no-any-return]
     column_map = options.read.column_map()
     time_range = parse_range(options.since, options.until, column_map.tz)
     spec = retention_spec(options, column_map.tz, time_range)

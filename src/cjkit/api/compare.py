@@ -110,3 +110,101 @@ def _numbers(step: Any) -> dict[str, Any]:
         "conversion_from_start": step.conversion_from_start,
         "median_time_to_convert_s": ttc.median_s if ttc else None,
     }
+
+
+# --- retention ---------------------------------------------------------------------------
+
+
+def retention_compare(paths: Sequence[str], options: Any, mode: str, alpha: float = 0.05) -> Any:
+    """Return the retention report with ``compare``: the cohorts that started in the compared
+    range against those of the current one, each period k pooled over the complete cells (the
+    average row's rule) and tested (z or Fisher), BH-corrected together.
+
+    One retention pass from the earlier range's start serves both: the cohorts are split by
+    the period they start in. Without ``--since/--until``, ``previous`` is the last cohort whose
+    period 1 is complete against the cohort before it.
+    """
+    from cjkit.api.cohorts import retention
+
+    scipy_stats()
+    if not 0 < alpha < 1:
+        raise UsageError(f"--alpha: expected a number between 0 and 1, got {alpha}")
+    tz = options.read.column_map().tz
+    current = parse_range(options.since, options.until, tz)
+    period = cast(per.Period, one_of("--period", options.period, per.PERIODS))
+    week_start = cast(per.WeekStart, one_of("--week-start", options.week_start, per.WEEK_STARTS))
+    full = current.since is not None and current.until is not None
+    ranges: dict[str, TimeRange] = {}
+    if full:
+        then, now = compare.resolve(
+            mode, current, period=period, tz=tz, week_start=week_start, data_end=None
+        )
+        ranges = {"then": then, "now": now}
+    elif mode != "previous":
+        ranges = {"then": _explicit(mode, tz)}
+    starts = [r.since for r in ranges.values() if r.since is not None]
+    run = replace(
+        options, since=min(starts).isoformat() if starts else None, until=None, compare=None
+    )
+    report = retention(paths, run)
+
+    def start(c: Any) -> datetime:
+        return per.start_of(c.index, period, tz, week_start)
+
+    cohorts = list(report.cohorts)
+    if "now" not in ranges:
+        k = 1 if options.periods >= 1 else 0
+        done = [c for c in cohorts if c.complete[k]]
+        if not done:
+            raise UsageError("--compare: no cohort has a complete period 1 yet")
+        last = done[-1]
+        ranges["now"] = _cohort_range(last.index, period, tz, week_start)
+        ranges.setdefault("then", _cohort_range(last.index - 1, period, tz, week_start))
+    groups = {name: [c for c in cohorts if _inside(start(c), r)] for name, r in ranges.items()}
+    rows: list[dict[str, Any]] = []
+    for k in range(1, options.periods + 1):
+        pooled = {name: _pool(cs, k) for name, cs in groups.items()}
+        (x0, n0), (x1, n1) = pooled["then"], pooled["now"]
+        rows.append(
+            {
+                "period": k,
+                "then": {"units": x0, "size": n0, "rate": x0 / n0 if n0 else None},
+                "now": {"units": x1, "size": n1, "rate": x1 / n1 if n1 else None},
+                "change": compare.rate_change(x0, n0, x1, n1),
+            }
+        )
+    compare.mark_significant([r["change"] for r in rows], alpha)
+    block = {
+        **ranges["then"].as_dict(),
+        "now": ranges["now"].as_dict(),
+        "alpha": alpha,
+        "then_cohorts": [c.cohort for c in groups["then"]],
+        "now_cohorts": [c.cohort for c in groups["now"]],
+        "periods": rows,
+    }
+    return replace(report, extra={"compare": block})
+
+
+def _cohort_range(index: int, period: per.Period, tz: str, week_start: per.WeekStart) -> TimeRange:
+    end = per.start_of(index + 1, period, tz, week_start) - compare.ONE_US
+    return TimeRange(per.start_of(index, period, tz, week_start), end)
+
+
+def _explicit(mode: str, tz: str) -> TimeRange:
+    a, sep, b = mode.partition("..")
+    then = parse_range(a.strip() or None, b.strip() or None, tz) if sep else TimeRange()
+    if then.since is None or then.until is None:
+        raise UsageError(
+            f"--compare: expected 'previous' or a range such as 2025-03-01..2025-03-31, got {mode!r}"
+        )
+    return then
+
+
+def _inside(moment: datetime, r: TimeRange) -> bool:
+    return (r.since is None or moment >= r.since) and (r.until is None or moment <= r.until)
+
+
+def _pool(cohorts: Sequence[Any], k: int) -> tuple[int, int]:
+    """Return (returned units, cohort units) over the cohorts whose period k is complete."""
+    done = [c for c in cohorts if k < len(c.complete) and c.complete[k]]
+    return sum(c.counts[k] for c in done), sum(c.size for c in done)

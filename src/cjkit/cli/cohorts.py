@@ -9,9 +9,11 @@ import typer
 
 from cjkit.cli.app import app, reported, warn
 from cjkit.cli.options import (
+    AlphaOpt,
     ByOpt,
     ChartFormat,
     ChartFormatOpt,
+    CompareOpt,
     EventCol,
     EventsArg,
     InputFormatOpt,
@@ -63,6 +65,8 @@ def retention(
     since: SinceOpt = None,
     until: UntilOpt = None,
     by: ByOpt = None,
+    compare: CompareOpt = None,
+    alpha: AlphaOpt = 0.05,
     fmt: ChartFormatOpt = "table",
     output: OutputOpt = None,
     user_col: UserCol = None,
@@ -99,6 +103,8 @@ def retention(
             since=since,
             until=until,
             by=tuple(by or ()),
+            compare=compare,
+            alpha=alpha,
             read=read_options(
                 user_col,
                 event_col,

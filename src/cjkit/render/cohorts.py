@@ -144,6 +144,10 @@ def retention_table(report: RetentionReport, explain: bool = False) -> Renderabl
         parts.append(_cohort_table(label, group.cohorts, group.average, report))
     if report.periods:
         parts.append(_churn_table(report.periods, str(report.settings.get("period", "period"))))
+    if "compare" in report.extra:
+        from cjkit.render.diagnose import retention_change_table
+
+        parts.append(retention_change_table(report))
     return Group(*parts)
 
 

@@ -11,6 +11,7 @@ from rich.text import Text
 from cjkit.durations import format_duration
 from cjkit.render.github import escape_data, escape_property
 from cjkit.render.table import bar, new_table, pct
+from cjkit.report.cohorts import RetentionReport
 from cjkit.report.core import FunnelReport, segment_text
 from cjkit.report.diagnose import DiagnoseReport, JourneyReport
 from cjkit.report.metrics import MetricsReport
@@ -342,5 +343,28 @@ def metrics_change_table(report: MetricsReport) -> RenderableType:
             format_duration(ttc.get("then")) if ttc else "",
             format_duration(ttc.get("now")) if ttc else "",
             (_p(ttc.get("p_value")) + (" *" if ttc.get("significant") else "")) if ttc else "",
+        )
+    return table
+
+
+def retention_change_table(report: RetentionReport) -> RenderableType:
+    """Return period k's pooled retention of the compared cohorts against the current ones."""
+    block = report.extra["compare"]
+    table = new_table(
+        f"Retention of cohorts {str(block['now']['since'])[:10]}..{str(block['now']['until'])[:10]}"
+        f" against {str(block['since'])[:10]}..{str(block['until'])[:10]}",
+        caption="pooled over the complete cells; * significant (BH over the periods)",
+    )
+    for header in ("period", "then", "now", "change", "p"):
+        table.add_column(header, justify="right", no_wrap=True, min_width=len(header))
+    letter = str(report.settings.get("period", "period"))
+    for r in block["periods"]:
+        ch = r["change"] or {}
+        table.add_row(
+            f"{letter} {r['period']}",
+            pct(r["then"]["rate"]),
+            pct(r["now"]["rate"]),
+            change_mark(ch.get("diff"), bool(ch.get("significant"))) if ch else "",
+            (_p(ch.get("p_value")) + f" {ch['test']}") if ch else "",
         )
     return table

@@ -114,6 +114,8 @@ class RetentionReport:
     source: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     kind: str = "retention"
+    # Insight additions (``compare``: cjkit.api.compare), merged into the JSON.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON document of design §6."""
@@ -129,6 +131,7 @@ class RetentionReport:
             "breakdown": (
                 {"by": self.by, "groups": [g.to_dict() for g in self.groups]} if self.by else None
             ),
+            **self.extra,
         }
 
     def to_rows(self) -> list[dict[str, Any]]:
