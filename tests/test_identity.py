@@ -8,7 +8,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given
+from budget import budget
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cjkit.cli import main
@@ -64,6 +65,7 @@ def test_merged_log_equals_true_ids(
     assert _read(path) == sorted(truth)
 
 
+@settings(max_examples=budget(0.3))  # two whole CLI runs per example
 @given(logs())
 def test_merged_funnel_equals_true_funnel(
     tmp_path_factory: pytest.TempPathFactory,

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from hypothesis import given
+from budget import budget
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cjkit.cli import main
@@ -264,6 +265,7 @@ def _events(draw: st.DrawFn) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=["user_id", "event", "timestamp"], orient="row")
 
 
+@settings(max_examples=budget(0.5))  # three files written and read per example
 @given(_events())
 def test_same_events_in_every_format(
     tmp_path_factory: pytest.TempPathFactory, frame: pl.DataFrame
