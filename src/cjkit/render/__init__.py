@@ -127,8 +127,21 @@ def rows_markdown(rows: list[dict[str, Any]]) -> str:
         "| " + " | ".join("---:" if _numeric(rows, c) else "---" for c in columns) + " |",
     ]
     for row in rows:
-        lines.append("| " + " | ".join(_md_cell(row.get(c)) for c in columns) + " |")
+        lines.append("| " + " | ".join(_md_cell(row.get(c), c) for c in columns) + " |")
     return "\n".join(lines) + "\n"
+
+
+# Column names that say what a number is, so Markdown shows it as the tables do.
+_PERCENT_WORDS = ("conversion", "rate", "share", "churn")
+
+
+def _md_kind(column: str) -> str | None:
+    """Return ``percent`` or ``duration`` for a tidy column named like one, else None."""
+    if column.endswith("_s") or column.endswith("_seconds"):
+        return "duration"
+    if any(word in column for word in _PERCENT_WORDS):
+        return "percent"
+    return None
 
 
 def _numeric(rows: list[dict[str, Any]], column: str) -> bool:
@@ -138,7 +151,14 @@ def _numeric(rows: list[dict[str, Any]], column: str) -> bool:
     )
 
 
-def _md_cell(value: Any) -> str:
+def _md_cell(value: Any, column: str = "") -> str:
+    kind = _md_kind(column) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if kind == "percent":
+        return f"{value * 100:.1f}%"
+    if kind == "duration":
+        from cjkit.durations import format_duration
+
+        return format_duration(value)
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, int) and not isinstance(value, bool):

@@ -186,11 +186,14 @@ def retention_markdown(report: RetentionReport) -> str:
     return "".join(out)
 
 
+# Each state has its own shade, so the bar reads the same without colour (NO_COLOR, a file).
 _STATES = (
     ("new", "█", "green"),
-    ("returning", "█", "blue"),
+    ("returning", "▓", "blue"),
     ("resurrecting", "▒", "yellow"),
 )
+_DORMANT = "░"
+LEGEND = ", ".join(f"{glyph} {name}" for name, glyph, _ in _STATES) + f", {_DORMANT} dormant"
 
 
 BAR = 30
@@ -202,7 +205,7 @@ def _stack(values: list[int], dormant: int, top: int, width: int = BAR) -> Text:
         return text
     for value, (_, glyph, colour) in zip(values, _STATES, strict=True):
         text.append(glyph * round(value / top * width), style=colour)
-    text.append("░" * round(-dormant / top * width), style="red")
+    text.append(_DORMANT * round(-dormant / top * width), style="red")
     return text
 
 
@@ -226,7 +229,7 @@ def lifecycle_table(report: LifecycleReport, explain: bool = False) -> Renderabl
             _stack([p.new, p.returning, p.resurrecting], p.dormant, top),
         )
     parts: list[RenderableType] = [table]
-    note = f"{INCOMPLETE} period not complete yet. Bar: new, returning, resurrecting, ░ dormant."
+    note = f"{INCOMPLETE} period not complete yet. Bar: {LEGEND}."
     if explain:
         note += (
             " New = first-ever event in the period; returning = also active the period before; "
