@@ -279,7 +279,10 @@ def _retention(st: StageResult) -> list[RenderableType]:
     table = new_table(f"Back in {period} k", caption="weighted average over the complete cohorts")
     table.add_column(period, justify="right", no_wrap=True)
     table.add_column("retained", justify="right", no_wrap=True)
-    table.add_column("cohort units", justify="right", no_wrap=True)
+    # A recurring cohort opens for a unit in every period it does the start event, so its
+    # sizes count unit-periods, not distinct units (they exceed the stage's units).
+    recurring = (report.settings.get("cohort") if report else "recurring") == "recurring"
+    table.add_column("unit-periods" if recurring else "cohort units", justify="right", no_wrap=True)
     table.add_column("", no_wrap=True, max_width=24, overflow="crop")
     k = 1
     while f"period_{k}" in n.metrics:
