@@ -14,9 +14,11 @@ from typing import Any
 import polars as pl
 import pytest
 from servers import PG_PASSWORD, moto_s3, postgres
+from typer.testing import CliRunner
 
 from cjkit import api
 from cjkit.api import FunnelOptions, MetricsOptions, ReadOptions, RetentionOptions
+from cjkit.cli import app
 from cjkit.errors import CjkitError, InputError, UsageError
 from cjkit.io import databases
 from cjkit.io.remote import mask
@@ -294,3 +296,41 @@ def test_time_bounds_from_predicates() -> None:
     assert databases.where_clause([("<", t)], "ts", aware=False, tz="UTC") == (
         " WHERE \"ts\" <= TIMESTAMP '2025-01-03 00:00:00'"
     )
+
+
+def test_cli_reads_databases_like_files(
+    runner: CliRunner, duckdb_file: Path, pg_uri: str, shop: Path
+) -> None:
+    args = ["-s", "visit", "-s", "signup", "-s", "purchase", "--by", "channel"]
+    local = runner.invoke(app, ["funnel", str(shop), *args])
+    assert local.exit_code == 0, local.stderr
+    duck = runner.invoke(app, ["funnel", str(duckdb_file), "--table", "events", *args])
+    assert duck.exit_code == 0, duck.stderr
+    assert duck.stdout == local.stdout
+    pg = runner.invoke(app, ["funnel", pg_uri, "--table", "events", *args, "-f", "json"])
+    assert pg.exit_code == 0, pg.stderr
+    assert PG_PASSWORD not in pg.stdout
+    query = runner.invoke(
+        app, ["retention", pg_uri, "--query", "SELECT user_id, event, timestamp FROM events"]
+    )
+    assert query.exit_code == 0, query.stderr
+    assert query.stdout == runner.invoke(app, ["retention", str(shop)]).stdout
+
+
+@pytest.mark.parametrize(
+    ("target", "words"),
+    [
+        ("postgresql://cjkit:{pw}@127.0.0.1:1/postgres", "can't connect"),
+        ("{uri}", "no table missing_table"),
+        ("postgresql://cjkit:{pw}@127.0.0.1:notaport/x", "postgresql://cjkit:***@"),
+    ],
+)
+def test_cli_database_errors_one_line_exit_2(
+    runner: CliRunner, pg_uri: str, target: str, words: str
+) -> None:
+    uri = target.format(pw=PG_PASSWORD, uri=pg_uri)
+    result = runner.invoke(app, ["funnel", uri, "--table", "missing_table", "-s", "a", "-s", "b"])
+    assert result.exit_code == 2
+    assert words in result.stderr
+    assert PG_PASSWORD not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

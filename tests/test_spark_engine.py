@@ -208,3 +208,72 @@ def test_generated_1m_log_equals_local(spark: Any, generated_1m: Path) -> None:
     from cjkit.engine.funnel import summary
 
     assert report.to_dict() == summary.summarize(local, spec, {}).to_dict()
+
+
+@pytest.fixture(scope="session")
+def shop_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Return 2,000 users of the shipped shop log as Parquet."""
+    path = tmp_path_factory.mktemp("shop") / "events.parquet"
+    shop = ROOT / "examples" / "shop" / "events.parquet"
+    pl.scan_parquet(shop).filter(pl.col("user_id") < "u002000").collect().write_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["funnel", "--model", "aarrr", "--by", "channel", "--since", "2025-02-01"],
+        ["funnel", "-s", "visit", "-s", "signup", "--order", "strict", "--exclude", "refund"],
+        ["retention", "--cohort", "first-time", "--start-event", "signup", "-n", "4"],
+    ],
+)
+def test_cli_engine_spark_prints_what_local_prints(
+    spark: Any, shop_sample: Path, args: list[str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from cjkit.cli import app
+
+    runner = CliRunner(env={"COLUMNS": "120", "NO_COLOR": "1"})
+    command, *rest = args
+    local = runner.invoke(app, [command, str(shop_sample), *rest])
+    assert local.exit_code == 0, local.stderr
+    remote = runner.invoke(
+        app,
+        [
+            command,
+            str(shop_sample),
+            *rest,
+            "--engine",
+            "spark",
+            "--spark-conf",
+            "spark.sql.shuffle.partitions=4",
+        ],
+    )
+    assert remote.exit_code == 0, remote.stderr
+    assert remote.stdout == local.stdout
+    assert remote.stderr == local.stderr
+
+
+def test_missing_pyspark_or_java_is_one_line_exit_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from cjkit.cli import app
+
+    runner = CliRunner()
+    args = ["funnel", str(tmp_path / "e.parquet"), "-s", "a", "-s", "b", "--engine", "spark"]
+    with monkeypatch.context() as patch:
+        patch.setitem(sys.modules, "pyspark", None)
+        result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "Error: --engine spark needs pyspark: pip install 'cjkit[spark]'"
+    ]
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "needs Java 17 or later" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

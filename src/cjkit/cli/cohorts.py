@@ -14,6 +14,7 @@ from cjkit.cli.options import (
     ChartFormat,
     ChartFormatOpt,
     CompareOpt,
+    EngineOpt,
     EventCol,
     EventsArg,
     InputFormatOpt,
@@ -21,7 +22,11 @@ from cjkit.cli.options import (
     NoColorOpt,
     OutputOpt,
     PresetOpt,
+    QueryOpt,
     SinceOpt,
+    SparkConfOpt,
+    SparkMasterOpt,
+    TableOpt,
     TimeCol,
     TimeFormatOpt,
     TzOpt,
@@ -30,6 +35,7 @@ from cjkit.cli.options import (
     WeekStartOpt,
     check_format,
     emit,
+    engine_options,
     read_options,
 )
 
@@ -76,6 +82,11 @@ def retention(
     time_format: TimeFormatOpt = None,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
+    engine: EngineOpt = "local",
+    spark_master: SparkMasterOpt = "local[*]",
+    spark_conf: SparkConfOpt = None,
     model: ModelColumnsOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
@@ -114,9 +125,15 @@ def retention(
                 preset=preset,
                 input_format=input_format,
                 model=model,
+                table=table,
+                query=query,
             ),
         )
-        report = api.retention(events, options)
+        from cjkit.api import spark as engines
+
+        report = engines.retention(
+            events, options, engine_options(engine, spark_master, spark_conf)
+        )
         warn(report.warnings)
         emit(report, fmt, output, no_color=no_color)
 

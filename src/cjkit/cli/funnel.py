@@ -16,6 +16,7 @@ from cjkit.cli.options import (
     CompareOpt,
     CorrelateExcludeOpt,
     CorrelateOpt,
+    EngineOpt,
     EventCol,
     EventsArg,
     InputFormatOpt,
@@ -23,7 +24,11 @@ from cjkit.cli.options import (
     NoColorOpt,
     OutputOpt,
     PresetOpt,
+    QueryOpt,
     SinceOpt,
+    SparkConfOpt,
+    SparkMasterOpt,
+    TableOpt,
     TimeCol,
     TimeFormatOpt,
     TopOpt,
@@ -32,6 +37,7 @@ from cjkit.cli.options import (
     UserCol,
     check_format,
     emit,
+    engine_options,
     read_options,
 )
 
@@ -115,6 +121,11 @@ def funnel(
     ] = False,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
+    engine: EngineOpt = "local",
+    spark_master: SparkMasterOpt = "local[*]",
+    spark_conf: SparkConfOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Count how many units reach each step, how fast, and where they drop off.
@@ -166,9 +177,13 @@ def funnel(
                 time_format,
                 preset=preset,
                 input_format=input_format,
+                table=table,
+                query=query,
             ),
         )
-        run = api.funnel(events, options)
+        from cjkit.api import spark as engines
+
+        run = engines.funnel(events, options, engine_options(engine, spark_master, spark_conf))
         warn(run.warnings)
         if units is not None:
             from cjkit.io.output import write_frame

@@ -12,6 +12,8 @@ from cjkit.cli.options import (
     NoColorOpt,
     OutputOpt,
     PresetOpt,
+    QueryOpt,
+    TableOpt,
     TimeCol,
     TimeFormatOpt,
     TzOpt,
@@ -34,6 +36,8 @@ def inspect(
     time_format: TimeFormatOpt = None,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
     model: ModelColumnsOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
@@ -58,6 +62,8 @@ def inspect(
                 preset=preset,
                 input_format=input_format,
                 model=model,
+                table=table,
+                query=query,
             ),
         )
         emit(report, fmt, output, no_color=no_color)

@@ -20,8 +20,10 @@ from cjkit.cli.options import (
     NoColorOpt,
     OutputOpt,
     PresetOpt,
+    QueryOpt,
     SinceOpt,
     SpendOpt,
+    TableOpt,
     TimeCol,
     TimeFormatOpt,
     TzOpt,
@@ -59,6 +61,8 @@ def metrics(
     time_format: TimeFormatOpt = None,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Walk a model stage by stage: funnel numbers and each stage's own metrics.
@@ -94,6 +98,8 @@ def metrics(
                 time_format,
                 preset=preset,
                 input_format=input_format,
+                table=table,
+                query=query,
             ),
         )
         report = api.metrics(events, options)
@@ -131,6 +137,8 @@ def check(
     time_format: TimeFormatOpt = None,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
+    table: TableOpt = None,
+    query: QueryOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Evaluate a map's targets; exit 1 when an error target fails (a CI gate).
@@ -163,6 +171,8 @@ def check(
                 time_format,
                 preset=preset,
                 input_format=input_format,
+                table=table,
+                query=query,
             ),
         )
         report = api.check(events, options)

@@ -134,6 +134,27 @@ InputFormatOpt = Annotated[
     str | None,
     typer.Option("--input-format", help="csv, tsv, ndjson or parquet (for - or odd suffixes)."),
 ]
+# --- remote inputs and engines (cjkit.io.remote, cjkit.api.spark) ---
+TableOpt = Annotated[
+    str | None,
+    typer.Option("--table", help="Read this table of a postgresql:// URI or .duckdb file."),
+]
+QueryOpt = Annotated[
+    str | None,
+    typer.Option("--query", help="Read the rows of this SQL query (instead of --table)."),
+]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="local, or spark: phase 1 on Spark (pip install 'cjkit[spark]')."),
+]
+SparkMasterOpt = Annotated[
+    str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+]
+SparkConfOpt = Annotated[
+    list[str] | None,
+    typer.Option("--spark-conf", help="A Spark setting KEY=VALUE for --engine spark (repeatable)."),
+]
+# --- end of remote inputs and engines ---
 SinceOpt = Annotated[str | None, typer.Option("--since", help="First date or time (inclusive).")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Last date (whole day) or time.")]
 ByOpt = Annotated[
@@ -166,6 +187,8 @@ def read_options(
     preset: str | None = None,
     input_format: str | None = None,
     model: str | None = None,
+    table: str | None = None,
+    query: str | None = None,
 ) -> ReadOptions:
     """Return the library's read options for the column, zone, time-format and input flags."""
     from cjkit.api import ReadOptions
@@ -179,7 +202,16 @@ def read_options(
         preset=preset,
         input_format=input_format,
         model=model,
+        table=table,
+        query=query,
     )
+
+
+def engine_options(engine: str, master: str, conf: list[str] | None) -> Any:
+    """Return the library's engine options for ``--engine``, ``--spark-master``, ``--spark-conf``."""
+    from cjkit.api.spark import EngineOptions
+
+    return EngineOptions(engine=engine, master=master, conf=tuple(conf or ()))
 
 
 def emit(

@@ -11,6 +11,7 @@ down into the Parquet reads.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import polars as pl
@@ -62,6 +63,15 @@ def _describe(label: str, text: str) -> InputError:
 
 
 def scan(uri: str, label: str) -> tuple[pl.LazyFrame, int]:
+    """Return the objects at ``uri`` as one LazyFrame and their row count (from the Parquet
+    footers; 0 for text formats); raise InputError, worded with the masked ``label``."""
+    # Polars warns on stderr when it has to find the bucket's region itself: not a user's concern.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*region.*not set")
+        return _scan(uri, label)
+
+
+def _scan(uri: str, label: str) -> tuple[pl.LazyFrame, int]:
     """Return the objects at ``uri`` as one LazyFrame and their row count (from the Parquet
     footers; 0 for text formats); raise InputError, worded with the masked ``label``."""
     from cjkit.io.remote import mask

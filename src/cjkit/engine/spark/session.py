@@ -19,7 +19,9 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from cjkit.errors import UsageError
@@ -73,9 +75,15 @@ def session(master: str = "local[*]", conf: Mapping[str, str] | None = None) -> 
     require()
     os.environ["PYSPARK_PYTHON"] = sys.executable
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    # A local master stays on the loopback interface (and Spark stops warning about it).
+    if master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark import SparkConf, SparkContext
     from pyspark.sql import SparkSession
 
     settings = {**SETTINGS, **(conf or {}), "spark.sql.session.timeZone": "UTC"}
+    if SparkContext._active_spark_context is None:
+        _start(master, settings, SparkConf, SparkContext)
     builder = SparkSession.builder.master(master).appName("cjkit")
     for key, value in settings.items():
         builder = builder.config(key, value)
@@ -85,3 +93,18 @@ def session(master: str = "local[*]", conf: Mapping[str, str] | None = None) -> 
         if key.startswith("spark.sql."):
             spark.conf.set(key, value)
     return spark
+
+
+def _start(master: str, settings: Mapping[str, str], conf_cls: Any, context_cls: Any) -> None:
+    """Start the JVM with its console output in a log file, not on the CLI's stderr.
+
+    Spark's launcher prints its log4j banner and JVM notices before any setting applies; the
+    file (``cjkit-spark.log`` in the temporary folder) keeps them for when something fails.
+    """
+    from pyspark.java_gateway import launch_gateway
+
+    conf = conf_cls().setMaster(master).setAppName("cjkit").setAll(list(settings.items()))
+    log = Path(tempfile.gettempdir()) / "cjkit-spark.log"
+    with log.open("ab") as sink:
+        gateway = launch_gateway(conf, popen_kwargs={"stdout": sink, "stderr": sink})
+    context_cls(conf=conf, gateway=gateway)
