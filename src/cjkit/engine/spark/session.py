@@ -106,5 +106,5 @@ def _start(master: str, settings: Mapping[str, str], conf_cls: Any, context_cls:
     conf = conf_cls().setMaster(master).setAppName("cjkit").setAll(list(settings.items()))
     log = Path(tempfile.gettempdir()) / "cjkit-spark.log"
     with log.open("ab") as sink:
-        gateway = launch_gateway(conf, popen_kwargs={"stdout": sink, "stderr": sink})
+        gateway = launch_gateway(conf, popen_kwargs={"stdout": sink, "stderr": sink})  # type: ignore[no-untyped-call]
     context_cls(conf=conf, gateway=gateway)
