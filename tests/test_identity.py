@@ -126,3 +126,19 @@ def test_missing_identity_column_is_one_line(tmp_path: Path) -> None:
     cmap = sources.ColumnMap(time="t", identity=Identity("anon", "user_id"))
     with pytest.raises(sources.InputError, match="identity: no column 'anon'"):
         sources.read([str(path)], cmap)
+
+
+@pytest.mark.parametrize("passes", [2, 3, 7])
+def test_merge_is_the_same_in_unit_passes(passes: int) -> None:
+    from cjkit.engine.funnel.journeys import FunnelSpec, Step, journeys
+    from cjkit.engine.matchers import Matcher
+
+    path = Path(__file__).parent / "data" / "exports" / "segment.ndjson"
+    cmap = sources.ColumnMap(user="userId", identity=RULE, event_fallback="type")
+    events = sources.read([str(path)], cmap)
+    steps = tuple(Step(n, (Matcher(n),)) for n in ("page", "Signed Up", "Order Completed"))
+    spec = FunnelSpec(steps=steps)
+    one = journeys(events.clean(), spec).collect().sort("unit")
+    many = journeys(events.clean(), spec, passes=passes).collect().sort("unit")
+    assert one.equals(many)
+    assert one["level"].value_counts().sort("level")["count"].to_list() == [10, 10, 20]
