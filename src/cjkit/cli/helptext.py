@@ -134,7 +134,7 @@ def examples(help_text: str | None) -> list[str]:
 
 
 def _with_examples(help_text: str) -> str:
-    """Return ``help_text`` with its examples as a block click does not rewrap."""
+    """Return ``help_text`` with its examples gathered at the end, one per paragraph."""
     found = examples(help_text)
     if not found:
         return help_text
@@ -150,8 +150,10 @@ def _with_examples(help_text: str) -> str:
         inside = False
         kept.append(raw)
     body = "\n".join(kept).rstrip()
-    block = "\n".join(f"  {line}" for line in found)
-    return f"{body}\n\nExamples:\n\n\b\n{block}"
+    # One paragraph per example: click never joins them, and the generated docs/cli.md gets
+    # no control characters (click's no-rewrap marker is a backspace).
+    block = "\n\n".join(f"  {line}" for line in found)
+    return f"{body}\n\nExamples:\n\n{block}"
 
 
 def polish(command: Any, shared: list[Any]) -> None:
