@@ -429,6 +429,7 @@ def test_diagnose_formats(runner: CliRunner, shop: tuple[str, str], fmt: str) ->
         (["--alpha", "2"], "--alpha"),
         (["--compare", "lastweek"], "--compare"),
         (["--limit", "0"], "--limit"),
+        (["--top", "0"], "--top"),
     ],
 )
 def test_diagnose_bad_flags_exit_2(

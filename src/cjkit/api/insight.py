@@ -55,7 +55,7 @@ class InsightOptions:
         return any(
             v is not None
             for v in (self.compare, self.trend, self.ttc_from, self.ttc_to, self.ttc_bins)
-        ) or bool(self.correlate or self.top)
+        ) or bool(self.correlate) or self.top is not None
 
 
 @dataclass
