@@ -56,8 +56,10 @@ def diagnose(paths: Sequence[str], options: DiagnoseOptions) -> DiagnoseReport:
     fopts = FunnelOptions(
         model=options.model, since=options.since, until=options.until, by=columns, read=options.read
     )
+    # --top folds segments; with no segment columns there is nothing to fold.
+    top = options.top if columns else None
     insight = InsightOptions(
-        compare=options.compare, alpha=options.alpha, top=options.top, period=options.period
+        compare=options.compare, alpha=options.alpha, top=top, period=options.period
     )
     result = run(paths, fopts, insight, extra_ranges=True, by_each=True, mark=False)
     report, spec = result.report, result.spec
