@@ -53,7 +53,7 @@ def _shuffle_bytes(spark: Any) -> int:
     """Return the shuffle bytes written by every stage so far (Spark UI REST API)."""
     url = spark.sparkContext.uiWebUrl
     app = spark.sparkContext.applicationId
-    with urllib.request.urlopen(f"{url}/api/v1/applications/{app}/stages", timeout=30) as r:
+    with urllib.request.urlopen(f"{url}/api/v1/applications/{app}/stages", timeout=120) as r:
         stages = json.load(r)
     return sum(int(s.get("shuffleWriteBytes", 0)) for s in stages)
 
@@ -91,7 +91,10 @@ def main() -> None:
         units = cjspark.journeys(spark.read.parquet(str(path)), spec, buckets=buckets)
         remote = cjspark.to_polars(units)
         times.append(time.perf_counter() - start)
-    shuffle = _shuffle_bytes(spark) / args.runs
+    try:
+        shuffle: float | None = _shuffle_bytes(spark) / args.runs
+    except OSError:  # the UI can be too slow to answer on a loaded machine: leave it out
+        shuffle = None
     spark.stop()
     assert remote is not None
     equal = remote.sort("unit").equals(local.sort("unit"))
@@ -107,7 +110,7 @@ def main() -> None:
         "spark_cold_s": round(times[0], 2),
         "spark_warm_s": round(warm, 2),
         "spark_events_per_core_s": round(rows / (warm * cores)),
-        "shuffle_bytes_per_event": round(shuffle / rows, 1),
+        "shuffle_bytes_per_event": round(shuffle / rows, 1) if shuffle is not None else None,
         "equal_to_local": equal,
     }, indent=2))
 
