@@ -149,7 +149,7 @@ def check(
     Examples:
       cjkit check examples/shop/events.parquet --model examples/shop/map.yaml
       cjkit check examples/shop/events.parquet --model examples/shop/map.yaml --format github
-      --exit-zero
+      --summary --exit-zero
     """
     with reported("Checking the targets…"):
         from cjkit import api
