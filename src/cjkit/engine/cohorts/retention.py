@@ -359,6 +359,12 @@ def _churn(rows: pl.LazyFrame, totals: pl.LazyFrame) -> pl.LazyFrame:
     active = rows.filter(pl.col("r")).with_columns(
         prev_adjacent().alias("prev"), next_adjacent().alias("next")
     )
+    return churn_of_active(active, totals)
+
+
+def churn_of_active(active: pl.LazyFrame, totals: pl.LazyFrame) -> pl.LazyFrame:
+    """Return the churn rows of :func:`_churn` from one row per (unit, period ``p``) with a
+    return event, flagged ``prev``/``next`` when the unit also returns in P−1/P+1."""
     current = active.group_by("p").agg(
         pl.len().cast(pl.Int64).alias("active"),
         pl.col("prev").sum().cast(pl.Int64).alias("retained"),
