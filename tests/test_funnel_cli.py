@@ -178,7 +178,12 @@ def test_units_file(runner: CliRunner, events: Path, tmp_path: Path, suffix: str
         "3_purchase_at",
         "channel",
     ]
-    assert units["user_id"].to_list() == [1, 2, 3, 4]
+    assert [str(u) for u in units["user_id"].to_list()] == [
+        "1",
+        "2",
+        "3",
+        "4",
+    ]  # ids are read as text in every format
     assert units["furthest_step"].to_list() == [3, 2, 1, 1]
     assert units["furthest_step_name"].to_list() == ["purchase", "signup", "visit", "visit"]
     assert units["channel"].to_list() == ["ads", "seo", "ads", "seo"]
