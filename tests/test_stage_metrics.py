@@ -358,7 +358,7 @@ def test_single_currency_money_is_a_number_and_ltv_cac(tmp_path: Path) -> None:
     assert m["ltv_cac"] == 2.5
 
 
-def test_nps_scores_outside_0_10_are_left_out(tmp_path: Path) -> None:
+def test_nps_scores_outside_0_10_are_an_error(tmp_path: Path) -> None:
     (tmp_path / "events.csv").write_text(
         "user_id,event,timestamp,score\n"
         "a,visit,2025-03-03T10:00:00Z,\n"
@@ -375,12 +375,10 @@ def test_nps_scores_outside_0_10_are_left_out(tmp_path: Path) -> None:
         "  - {id: q, name: Q, kind: satisfaction, events: [survey], score: score}\n",
         encoding="utf-8",
     )
-    q = stage(run(tmp_path), "q")
-    # Responses 9, 0, 9 (11 is left out): 2 promoters, 1 detractor → 100 × (2 − 1) / 3.
-    assert q.metrics["responses"] == 3
-    assert q.metrics["nps"] == pytest.approx(100 / 3)
-    assert q.metrics["mean_score"] == 6.0
-    assert q.detail["invalid_scores"] == 1
+    # A score off the scale is an input error naming the scale and the values (issue 12);
+    # it used to be left out with a count in detail.invalid_scores.
+    with pytest.raises(InputError, match=r"outside its scale 0–10: 11"):
+        run(tmp_path)
 
 
 def test_missing_optional_columns_become_notes(tmp_path: Path) -> None:

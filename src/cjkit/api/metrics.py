@@ -23,6 +23,7 @@ from typing import Any, cast
 
 import polars as pl
 
+from cjkit import kinds as kind_registry
 from cjkit.api.core import FunnelOptions, ReadOptions, funnel_spec, read_errors
 from cjkit.engine import periods as per
 from cjkit.engine.metrics import plan as metrics_plan
@@ -145,6 +146,8 @@ def _spend(options: MetricsOptions, loaded: loader.LoadedMap) -> Spend | None:
 # --- metrics --------------------------------------------------------------------------------
 
 _ALIAS = re.compile(r"^(period|day|week|month|quarter)_(\d+)$")
+# Funnel numbers sit at the top of a stage's JSON; every other metric under ``metrics``.
+_TOP_LEVEL = tuple(m.name for m in kind_registry.FUNNEL if m.name != "median_time_to_convert_s")
 
 
 def _target_periods(model: JourneyMap) -> dict[str, int]:
@@ -333,12 +336,17 @@ def lookup(stages: dict[str, dict[str, Any]], metric: str) -> tuple[float | None
                 f"(say period_{alias.group(2)} or {period}_{alias.group(2)})"
             )
         name = f"period_{alias.group(2)}"
-    if name in ("count", "conversion_from_previous", "conversion_from_start", "drop_off"):
+    if name in _TOP_LEVEL:
         value = stage.get(name)
     elif name in (stage.get("metrics") or {}):
         value = stage["metrics"][name]
     else:
-        return None, f"stage '{stage_id}' reports no metric '{name}'"
+        spec = kind_registry.REGISTRY.get(str(stage.get("kind")))
+        known = [*_TOP_LEVEL, *(stage.get("metrics") or {}), *(spec.metric_names() if spec else ())]
+        hint = did_you_mean(name, list(dict.fromkeys(known)))
+        return None, f"stage '{stage_id}' reports no metric '{name}'" + (
+            f"; {hint}" if hint else ""
+        )
     if isinstance(value, dict):
         if len(value) == 1:
             value = next(iter(value.values()))

@@ -11,72 +11,24 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cjkit import kinds as kind_registry
 from cjkit.durations import Period, parse_duration
 
-Kind = Literal[
-    "step", "acquisition", "activation", "retention", "referral", "revenue", "satisfaction"
-]
-KINDS: tuple[str, ...] = (
-    "step",
-    "acquisition",
-    "activation",
-    "retention",
-    "referral",
-    "revenue",
-    "satisfaction",
-)
+# Stage kinds are declared once, in cjkit.kinds; ``Kind`` is a kind's name, checked against it.
+Kind = str
+KINDS: tuple[str, ...] = kind_registry.kind_names()  # the built-in kinds (the registry is live)
 Order = Literal["ordered", "strict", "any"]
 Anchor = Literal["latest", "first"]
 WeekStart = Literal["monday", "sunday"]
 Severity = Literal["error", "warn"]
 
-FUNNEL_METRICS: tuple[str, ...] = (
-    "count",
-    "conversion_from_previous",
-    "conversion_from_start",
-    "drop_off",
-    "median_time_to_convert_s",
-)
+FUNNEL_METRICS: tuple[str, ...] = tuple(m.name for m in kind_registry.FUNNEL)
 
-# The metrics each kind reports, beyond the funnel numbers every stage has (design §3).
+# The metrics each built-in kind reports beyond the funnel numbers (from the registry).
 KIND_METRICS: dict[str, tuple[str, ...]] = {
-    "step": (),
-    "acquisition": ("new_units", "cac"),
-    "activation": ("rate", "median_time_to_activate_s", "p90_time_to_activate_s"),
-    "retention": ("churn_rate", "events_per_active_unit"),
-    "referral": (
-        "referrer_share",
-        "invites_per_unit",
-        "referred_signups",
-        "invite_conversion",
-        "k_factor",
-    ),
-    "revenue": (
-        "revenue",
-        "paying_units",
-        "conversion_to_paid",
-        "arpu",
-        "arppu",
-        "aov",
-        "purchase_frequency",
-        "ltv",
-        "ltv_cac",
-    ),
-    "satisfaction": ("nps", "mean_score", "responses"),
+    name: spec.metric_names() for name, spec in kind_registry.REGISTRY.items()
 }
 
-# Kind options: which stage keys apply to which kinds. A key set on another kind is an error.
-KIND_OPTIONS: dict[str, tuple[str, ...]] = {
-    "within": ("activation",),
-    "channel": ("acquisition",),
-    "period": ("retention",),
-    "periods": ("retention",),
-    "amount": ("revenue",),
-    "currency": ("revenue",),
-    "order_id": ("revenue",),
-    "referrer": ("referral",),
-    "score": ("satisfaction",),
-}
 
 STAGE_ID = r"^[a-z][a-z0-9_]*$"
 Id = Annotated[str, Field(pattern=STAGE_ID, max_length=64)]
@@ -84,6 +36,8 @@ MODEL_ID = r"^[a-z0-9][a-z0-9_-]*$"
 ModelId = Annotated[str, Field(pattern=MODEL_ID, max_length=64)]
 PropertyName = Annotated[str, Field(min_length=1, max_length=200)]
 Scalar = str | int | float | bool | None
+# A score scale [lowest, highest], e.g. [0, 10] for NPS or [1, 5] for CSAT.
+ScoreScale = Annotated[tuple[float, float], Field()]
 
 
 class Strict(BaseModel):
@@ -147,16 +101,39 @@ class Stage(Strict):
     order_id: PropertyName | None = None
     referrer: PropertyName | None = None
     score: PropertyName | None = None
+    scale: ScoreScale | None = None
+    csat: PropertyName | None = None
+    csat_scale: ScoreScale | None = None
+    csat_min: float | None = None
+    ces: PropertyName | None = None
+    ces_scale: ScoreScale | None = None
+    ces_min: float | None = None
+    touchpoint: PropertyName | None = None
 
     _duration = field_validator("within")(_check_duration)
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        names = kind_registry.kind_names()
+        if value not in names:
+            quoted = [f"'{k}'" for k in names]
+            raise ValueError(f"expected {', '.join(quoted[:-1])} or {quoted[-1]}")
+        return value
+
     @model_validator(mode="after")
     def _options_fit_kind(self) -> Stage:
-        for option, kinds in KIND_OPTIONS.items():
+        for option, kinds in kind_registry.options().items():
             if getattr(self, option) is not None and self.kind not in kinds:
                 allowed = " or ".join(kinds)
                 msg = f"'{option}' applies only to a stage of kind {allowed}, not {self.kind}"
                 raise ValueError(msg)
+        for name in ("scale", "csat_scale", "ces_scale"):
+            scale = getattr(self, name)
+            if scale is not None and not scale[0] < scale[1]:
+                raise ValueError(
+                    f"'{name}' is [lowest, highest] with lowest < highest, got {scale}"
+                )
         return self
 
     def event_names(self) -> list[str]:
@@ -171,7 +148,7 @@ class Stage(Strict):
 
     def metrics(self) -> tuple[str, ...]:
         """Return every metric name this stage reports: the funnel numbers, then its kind's."""
-        extra = KIND_METRICS[self.kind]
+        extra = kind_registry.REGISTRY[self.kind].metric_names()
         if self.kind == "retention":
             extra = ("period_1", "period_2", "period_3", *extra)
         return FUNNEL_METRICS + extra

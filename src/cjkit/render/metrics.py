@@ -7,13 +7,13 @@ its kind's metrics, then its tables (channels, periods, the retention curve, LTV
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from cjkit import kinds as kind_registry
 from cjkit.durations import format_duration
 from cjkit.render.console import console_width
 from cjkit.render.github import annotation
@@ -31,69 +31,65 @@ from cjkit.report.metrics import (
 FUNNEL_FIXED = 62  # the funnel table's width without the stage names and the bar
 MAX_PERIOD_ROWS = 12  # the last periods shown in a table; JSON and CSV have them all
 MAX_LTV_ROWS = 13  # periods since acquisition shown for the LTV curve (0..12)
-_PERIOD_RATE = re.compile(r"^period_(\d+)$")
-_RATES = {
-    "conversion_from_previous",
-    "conversion_from_start",
-    "rate",
-    "churn_rate",
-    "referrer_share",
-    "invite_conversion",
-    "conversion_to_paid",
-}
-_COUNTS = {"count", "drop_off", "new_units", "referred_signups", "paying_units", "responses"}
-_MONEY = {"revenue", "arpu", "arppu", "aov", "ltv", "cac"}
-_LABELS = {
-    "new_units": "new units",
-    "cac": "CAC (spend / new units)",
-    "rate": "activation rate",
-    "median_time_to_activate_s": "median time to activate",
-    "p90_time_to_activate_s": "p90 time to activate",
-    "churn_rate": "churn per period",
-    "events_per_active_unit": "events per active unit",
-    "referrer_share": "units that invite",
-    "invites_per_unit": "invites per unit",
-    "referred_signups": "referred sign-ups",
-    "invite_conversion": "invite conversion",
-    "k_factor": "k-factor",
-    "revenue": "revenue",
-    "paying_units": "paying units",
-    "conversion_to_paid": "conversion to paid",
-    "arpu": "ARPU",
-    "arppu": "ARPPU",
-    "aov": "AOV",
-    "purchase_frequency": "orders per paying unit",
-    "ltv": "LTV (historical)",
-    "ltv_cac": "LTV:CAC",
-    "nps": "NPS",
-    "mean_score": "mean score",
-    "responses": "responses",
-}
+
+
+def _unit(name: str) -> str:
+    """Return a metric's unit from the stage-kind registry (seconds for any ``*_s``)."""
+    declared = kind_registry.metric(name)
+    if declared is not None:
+        return declared.unit
+    return "seconds" if name.endswith("_s") else "number"
+
+
+class _Labels(dict[str, str]):
+    """The display label of each metric a kind declares (read live from the registry)."""
+
+    def __missing__(self, name: str) -> str:
+        for spec in kind_registry.REGISTRY.values():
+            for m in spec.metrics:
+                if m.name == name:
+                    return m.label
+        raise KeyError(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """Return the label, or ``default`` for a metric no kind declares."""
+        try:
+            return self[name]
+        except KeyError:
+            return default
+
+
+_LABELS = _Labels()
 
 
 def fmt_value(name: str, value: Any) -> str:
-    """Return a metric value as display text: rates in %, seconds as durations, counts with
-    thousands separators, money with two decimals (``–`` for null)."""
+    """Return a metric value as display text by its unit in the registry: rates in %, seconds
+    as durations, counts with thousands separators, money with two decimals, points signed
+    (``–`` for null)."""
     if value is None:
         return "–"
     if isinstance(value, dict):
         return " · ".join(f"{k} {fmt_value(name, v)}" for k, v in value.items()) or "–"
-    if name in _RATES or _PERIOD_RATE.match(name):
+    unit = _unit(name)
+    if unit == "rate":
         return pct(value)
-    if name.endswith("_s"):
+    if unit == "seconds":
         return format_duration(value)
-    if name in _COUNTS:
+    if unit == "count":
         return f"{int(value):,}"
-    if name == "nps":
+    if unit == "points":
         return f"{value:+.1f}"
-    if name in _MONEY:
+    if unit == "money":
         return f"{value:,.2f}"
     return num(value)
 
 
-def _ci_text(ci: dict[str, float] | None) -> str:
+def _ci_text(ci: dict[str, float] | None, name: str | None = None) -> str:
+    """Return a 95% interval as text: in % for rates, in the metric's own numbers otherwise."""
     if not ci:
         return ""
+    if name is not None and _unit(name) != "rate":
+        return f"  (95% CI {num(ci['low'])}–{num(ci['high'])})"
     return f"  (95% CI {ci['low'] * 100:.1f}–{ci['high'] * 100:.1f}%)"
 
 
@@ -180,7 +176,8 @@ def _kv(n: StageNumbers, names: list[str], title: str = "") -> Table:
     rows: list[tuple[str, Any]] = []
     for name in names:
         value = n.metrics.get(name)
-        rows.append((_LABELS.get(name, name), fmt_value(name, value) + _ci_text(n.ci.get(name))))
+        label = _LABELS.get(name, name)
+        rows.append((label, fmt_value(name, value) + _ci_text(n.ci.get(name), name)))
     return kv_table(title, rows) if title else _plain_kv(rows)
 
 
@@ -367,21 +364,44 @@ def _revenue(st: StageResult) -> list[RenderableType]:
 def _satisfaction(st: StageResult) -> list[RenderableType]:
     n = st.numbers
     d = n.detail
-    out: list[RenderableType] = [_kv(n, ["nps", "mean_score", "responses"])]
-    if n.metrics.get("responses"):
+    m = n.metrics
+    names = ["nps", "mean_score", "responses"] if "scale" in d else []
+    if "csat_scale" in d:
+        names += ["csat", "csat_responses"]
+    if "ces_scale" in d:
+        names += ["ces", "ces_easy", "ces_responses"]
+    out: list[RenderableType] = [_kv(n, names)]
+    if m.get("responses") and "promoters" in d:
         out.append(
             Text(
                 f"{d['promoters']:,} promoters (9–10), {d['passives']:,} passives (7–8), "
-                f"{d['detractors']:,} detractors (0–6)"
-                + (
-                    f"; {d['invalid_scores']:,} scores outside 0–10 left out"
-                    if d.get("invalid_scores")
-                    else ""
-                ),
+                f"{d['detractors']:,} detractors (0–6)",
                 style="dim",
             )
         )
+    for title, key, label in (
+        ("By touchpoint", "by_touchpoint", "touchpoint"),
+        ("By stage reached when answering", "by_stage_reached", "name"),
+    ):
+        rows = st.tables.get(key) or []
+        if rows:
+            table = new_table(title)
+            table.add_column(label, overflow="fold")
+            for name in names:
+                table.add_column(_LABELS.get(name, name), justify="right", no_wrap=True)
+            for row in rows:
+                table.add_row(
+                    str(row.get(label) or "(none)"), *[fmt_value(x, row.get(x)) for x in names]
+                )
+            out.append(table)
     return out
+
+
+def _declared(st: StageResult) -> list[RenderableType]:
+    """Return a kind without its own section: the metrics it declares, in order."""
+    spec = kind_registry.REGISTRY.get(st.kind)
+    names = [m.name for m in spec.metrics] if spec is not None else []
+    return [_kv(st.numbers, names)] if names else []
 
 
 _SECTIONS = {
@@ -396,21 +416,12 @@ _SECTIONS = {
 
 def _headline(st: StageResult, n: StageNumbers) -> tuple[str, str]:
     """Return (column label, value) summarizing one stage for one breakdown group."""
-    kind = st.kind
     if st.index == 1:
         return "units", f"{n.count:,}"
-    if kind == "activation":
-        return "activated", fmt_value("rate", n.metrics.get("rate"))
-    if kind == "retention":
-        return "back k=1", fmt_value("period_1", n.metrics.get("period_1"))
-    if kind == "referral":
-        return "k-factor", fmt_value("k_factor", n.metrics.get("k_factor"))
-    if kind == "revenue":
-        return "paid", fmt_value("conversion_to_paid", n.metrics.get("conversion_to_paid"))
-    if kind == "satisfaction":
-        return "NPS", fmt_value("nps", n.metrics.get("nps"))
-    if kind == "acquisition":
-        return "new", fmt_value("new_units", n.metrics.get("new_units"))
+    spec = kind_registry.REGISTRY.get(st.kind)
+    if spec is not None and spec.headline is not None:
+        label, name = spec.headline
+        return label, fmt_value(name, n.metrics.get(name))
     return "of start", pct(n.conversion_from_start)
 
 
@@ -478,9 +489,8 @@ def metrics_table(report: MetricsReport, explain: bool = False) -> RenderableTyp
     parts: list[RenderableType] = [*_header(report), _funnel_table(report)]
     for st in report.stages:
         parts.extend(_section_head(st, explain))
-        section = _SECTIONS.get(st.kind)
-        if section is not None:
-            parts.extend(section(st))
+        section = _SECTIONS.get(st.kind, _declared)
+        parts.extend(section(st))
         parts.extend(Text(f"Note: {note}", style="yellow") for note in st.notes)
     for b in report.breakdowns:
         parts.append(Text(""))
@@ -509,7 +519,8 @@ def _md_metric_rows(st: StageResult) -> list[str]:
             continue
         ci = st.numbers.ci.get(name)
         lines.append(
-            f"| {_LABELS.get(name, name)} | {_md_escape(fmt_value(name, value))}{_ci_text(ci)} |"
+            f"| {_LABELS.get(name, name)} | {_md_escape(fmt_value(name, value))}"
+            f"{_ci_text(ci, name)} |"
         )
     return lines
 

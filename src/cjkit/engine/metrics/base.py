@@ -17,7 +17,7 @@ acquisition), and ``summarize(units, plan, key)`` (phase 2, one :class:`KindResu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +27,7 @@ import polars as pl
 from cjkit.engine.earliest import earliest_code
 from cjkit.engine.matchers import Matcher
 from cjkit.engine.periods import Period, WeekStart
+from cjkit.errors import InputError, did_you_mean
 from cjkit.maps.schema import Stage
 
 UNIT, EVENT, TIME = "user_id", "event", "timestamp"
@@ -66,6 +67,8 @@ class StagePlan:
     period: Period = "week"
     periods: int = 8
     notes: tuple[str, ...] = ()
+    # Kind-specific resolved options of kinds that declare their own (e.g. satisfaction's CSAT).
+    options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -179,3 +182,38 @@ def as_int(value: Any) -> int:
 def as_float(value: Any) -> float | None:
     """Return an aggregated number as a float, or None."""
     return None if value is None else float(value)
+
+
+def _is_number(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric() or dtype == pl.Null
+
+
+def optional_column(
+    option: str, value: str | None, columns: Mapping[str, pl.DataType], why: str
+) -> tuple[str | None, list[str]]:
+    """Return (the column, notes): a named property missing from the data is dropped, noted."""
+    if value is None:
+        return None, []
+    if value in columns:
+        return value, []
+    return None, [f"no column '{value}' (the stage's {option}) in the events: {why}"]
+
+
+def required_number(
+    stage: Stage, option: str, value: str, columns: Mapping[str, pl.DataType]
+) -> str:
+    """Return the numeric column ``value`` a stage option names; raise InputError when the
+    events don't have it or it holds no numbers."""
+    if value not in columns:
+        raise InputError(
+            f"stage '{stage.id}' ({stage.kind}) reads its {option} from column '{value}', "
+            f"which the events don't have (columns: {', '.join(columns)})",
+            hint=did_you_mean(value, columns) or f"set the stage's '{option}' in a map",
+        )
+    dtype = columns[value]
+    if not _is_number(dtype):
+        raise InputError(
+            f"stage '{stage.id}': column '{value}' ({option}) holds {dtype}, expected numbers "
+            "(convert it in the source, e.g. strip currency signs and thousands separators)"
+        )
+    return value

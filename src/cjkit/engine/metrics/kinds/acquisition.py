@@ -10,9 +10,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -26,9 +27,14 @@ from cjkit.engine.metrics.base import (
     StagePlan,
     as_int,
     grouped,
+    optional_column,
 )
+from cjkit.engine.metrics.kinds import KindEngine, PlanArgs
 from cjkit.engine.money import frame_money_sum, money_sum
 from cjkit.engine.stats import ratio
+
+if TYPE_CHECKING:
+    from cjkit.engine.metrics.summary import View
 
 SPEND_DATE, SPEND_CHANNEL, SPEND_AMOUNT = "date", "channel", "amount"
 
@@ -196,3 +202,44 @@ def _by_period(
             entry.update(_cac_row(row["spend"], int(row["new_units"])))
         rows.append(entry)
     return rows
+
+
+class Acquisition(KindEngine):
+    """The acquisition kind's hooks (module functions above do the work)."""
+
+    def plan(
+        self, base: StagePlan, columns: Mapping[str, pl.DataType], args: PlanArgs
+    ) -> StagePlan:
+        """Return the stage with its channel column (dropped, with a note, when missing)."""
+        channel, notes = optional_column(
+            "channel", base.stage.channel, columns, "new units are not split by channel"
+        )
+        return replace(base, channel=channel, notes=tuple(notes))
+
+    def columns(self, plan: StagePlan) -> list[str]:
+        """Return the channel column."""
+        return [plan.channel] if plan.channel else []
+
+    text_columns = columns
+
+    def unit_exprs(self, plan: StagePlan, ctx: Context) -> list[pl.Expr]:
+        """Return :func:`unit_exprs`."""
+        return unit_exprs(plan, ctx)
+
+    def unit_columns(self, plan: StagePlan, ctx: Context) -> list[pl.Expr]:
+        """Return :func:`unit_columns`."""
+        return unit_columns(plan, ctx)
+
+    def summarize(
+        self, view: View, plan: StagePlan, segment: int | None, earlier: Mapping[str, Any]
+    ) -> dict[Any, KindResult]:
+        """Return new units and CAC per group (:func:`summarize`)."""
+        key, prop = view.group(segment)
+        return summarize(view.pop, plan, key, spend=view.spend, by_property=prop)
+
+    def tables(self, view: View, plan: StagePlan) -> dict[str, Any]:
+        """Return the new units by channel and by period (:func:`tables`)."""
+        return tables(view.pop, plan, view.ctx, view.period_range(), view.spend)
+
+
+ENGINE = Acquisition()

@@ -9,10 +9,13 @@ activate is measured from the acquisition to the first such event.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cjkit.durations import parse_duration
 from cjkit.engine.metrics.base import (
     ACQ,
     ACQUIRED,
@@ -25,7 +28,11 @@ from cjkit.engine.metrics.base import (
     seconds,
     summarize_rows,
 )
+from cjkit.engine.metrics.kinds import KindEngine, PlanArgs, QueryInput
 from cjkit.engine.stats import ci_dict, ratio
+
+if TYPE_CHECKING:
+    from cjkit.engine.metrics.summary import View
 
 DEFAULT_WITHIN_S = 7 * 86400
 
@@ -71,3 +78,27 @@ def summarize(units: pl.DataFrame, plan: StagePlan, key: str | None) -> dict[Any
         )
 
     return summarize_rows(units, key, exprs, result)
+
+
+class Activation(KindEngine):
+    """The activation kind's hooks."""
+
+    def plan(
+        self, base: StagePlan, columns: Mapping[str, pl.DataType], args: PlanArgs
+    ) -> StagePlan:
+        """Return the stage with its window in seconds (default 7 days)."""
+        within = base.stage.within
+        return replace(base, within_s=parse_duration(within) if within else DEFAULT_WITHIN_S)
+
+    def unit_query(self, q: QueryInput, plan: StagePlan) -> pl.LazyFrame | None:
+        """Return :func:`unit_query`."""
+        return unit_query(q.events, plan, q.acquired)
+
+    def summarize(
+        self, view: View, plan: StagePlan, segment: int | None, earlier: Mapping[str, Any]
+    ) -> dict[Any, KindResult]:
+        """Return the activation rate and times per group (:func:`summarize`)."""
+        return summarize(view.pop, plan, view.group(segment)[0])
+
+
+ENGINE = Activation()

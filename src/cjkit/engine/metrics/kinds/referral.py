@@ -19,7 +19,9 @@ members brought in, and the groups still sum to the total.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -33,8 +35,13 @@ from cjkit.engine.metrics.base import (
     StagePlan,
     as_int,
     grouped,
+    optional_column,
 )
+from cjkit.engine.metrics.kinds import KindEngine, PlanArgs
 from cjkit.engine.stats import ci_dict, ratio
+
+if TYPE_CHECKING:
+    from cjkit.engine.metrics.summary import View
 
 
 def unit_exprs(plan: StagePlan, ctx: Context) -> list[pl.Expr]:
@@ -117,3 +124,49 @@ def summarize(units: pl.DataFrame, plan: StagePlan, key: str | None) -> dict[Any
             empty = {"population": 0, "referrers": 0, "invites": 0}
             out[value] = result(empty, value)
     return out
+
+
+_NOT_MEASURED = "referred sign-ups, invite conversion and k-factor are not measured"
+
+
+class Referral(KindEngine):
+    """The referral kind's hooks."""
+
+    def plan(
+        self, base: StagePlan, columns: Mapping[str, pl.DataType], args: PlanArgs
+    ) -> StagePlan:
+        """Return the stage with its referrer column (None, with a note, when not named or
+        missing)."""
+        if base.stage.referrer is None:
+            note = f"the stage names no referrer property: {_NOT_MEASURED}"
+            return replace(base, notes=(note,))
+        referrer, notes = optional_column("referrer", base.stage.referrer, columns, _NOT_MEASURED)
+        return replace(base, referrer=referrer, notes=tuple(notes))
+
+    def columns(self, plan: StagePlan) -> list[str]:
+        """Return the referrer column."""
+        return [plan.referrer] if plan.referrer else []
+
+    text_columns = columns
+    keep_columns = columns
+
+    def keep(self, plan: StagePlan) -> list[pl.Expr]:
+        """Keep the rows that carry a referrer (the sign-up need not be a stage event)."""
+        return [pl.col(plan.referrer).is_not_null()] if plan.referrer else []
+
+    def unit_exprs(self, plan: StagePlan, ctx: Context) -> list[pl.Expr]:
+        """Return :func:`unit_exprs`."""
+        return unit_exprs(plan, ctx)
+
+    def unit_columns(self, plan: StagePlan, ctx: Context) -> list[pl.Expr]:
+        """Return :func:`unit_columns`."""
+        return unit_columns(plan, ctx)
+
+    def summarize(
+        self, view: View, plan: StagePlan, segment: int | None, earlier: Mapping[str, Any]
+    ) -> dict[Any, KindResult]:
+        """Return the referral metrics per group (:func:`summarize`)."""
+        return summarize(view.pop, plan, view.group(segment)[0])
+
+
+ENGINE = Referral()

@@ -22,7 +22,10 @@ currencies; without it, money metrics are plain numbers.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -40,14 +43,21 @@ from cjkit.engine.metrics.base import (
     as_float,
     as_int,
     grouped,
+    optional_column,
+    required_number,
 )
+from cjkit.engine.metrics.kinds import KindEngine, PlanArgs, QueryInput
 from cjkit.engine.money import money_sum
 from cjkit.engine.stats import ci_dict, ratio
+
+if TYPE_CHECKING:
+    from cjkit.engine.metrics.summary import View
 
 CUR = "currency"
 NO_CURRENCY = "(none)"  # the key of amounts whose currency property is null
 MONEY = ("revenue", "arpu", "arppu", "aov", "ltv", "ltv_cac")
 MAX_LTV_PERIODS = 36
+ONE_US = timedelta(microseconds=1)
 
 
 def _amount(plan: StagePlan) -> pl.Expr:
@@ -293,3 +303,105 @@ def ltv_table(
             }
         )
     return out
+
+
+class Revenue(KindEngine):
+    """The revenue kind's hooks. Summarized after acquisition (``order``), whose CAC gives
+    LTV:CAC."""
+
+    order = 1
+
+    def plan(
+        self, base: StagePlan, columns: Mapping[str, pl.DataType], args: PlanArgs
+    ) -> StagePlan:
+        """Return the stage with its amount (required, numeric), currency and order id."""
+        stage = base.stage
+        amount = required_number(stage, "amount", stage.amount or "amount", columns)
+        currency, n1 = optional_column(
+            "currency", stage.currency, columns, "all amounts are taken as one currency"
+        )
+        order_id, n2 = optional_column(
+            "order_id", stage.order_id, columns, "each purchase event is one order"
+        )
+        return replace(
+            base, amount=amount, currency=currency, order_id=order_id, notes=tuple(n1 + n2)
+        )
+
+    def columns(self, plan: StagePlan) -> list[str]:
+        """Return the amount, currency and order id columns."""
+        return [c for c in (plan.amount, plan.currency, plan.order_id) if c is not None]
+
+    def queries(self, q: QueryInput, plan: StagePlan) -> dict[str, pl.LazyFrame]:
+        """Return the per-(unit, currency) money table and the LTV cells."""
+        return {
+            f"money:{plan.id}": money_query(q.events, plan, q.acquired),
+            f"ltv:{plan.id}": ltv_query(q.events, plan, q.plan.ctx, q.acquired),
+        }
+
+    def _money(self, view: View, plan: StagePlan) -> tuple[pl.DataFrame, list[str | None]]:
+        def make() -> tuple[pl.DataFrame, list[str | None]]:
+            money = view.frames[f"money:{plan.id}"].join(view.pop.select(UNIT), on=UNIT, how="semi")
+            return money, currencies(money, plan)
+
+        found: tuple[pl.DataFrame, list[str | None]] = view.memo(plan.id, make)
+        return found
+
+    def summarize(
+        self, view: View, plan: StagePlan, segment: int | None, earlier: Mapping[str, Any]
+    ) -> dict[Any, KindResult]:
+        """Return the revenue metrics per group, with the first acquisition stage's CAC."""
+        money, keys = self._money(view, plan)
+        cac: dict[Any, float | None] = {}
+        first = next((s for s in view.plan.stages if s.kind == "acquisition"), None)
+        if first is not None and first.id in earlier:
+            cac = {v: r.metrics["cac"] for v, r in earlier[first.id].items()}
+        return summarize(
+            with_paying(view.pop, money),
+            money,
+            plan,
+            view.group(segment)[0],
+            keys=keys,
+            cac=cac,
+        )
+
+    def notes(self, view: View, plan: StagePlan) -> list[str]:
+        """Return a note when units outside the population have amounts in the range."""
+        outside = view.frames[f"money:{plan.id}"].join(view.pop.select(UNIT), on=UNIT, how="anti")
+        if outside.height == 0:
+            return []
+        sums = outside.group_by(CUR).agg(pl.col("revenue").sum()).sort(CUR)
+        amounts = ", ".join(
+            f"{cur + ' ' if cur else ''}{value:,.2f}" for cur, value in sums.iter_rows()
+        )
+        first = view.plan.stages[0].stage.name
+        units = outside[UNIT].n_unique()
+        return [
+            f"{units:,} unit(s) with no {first} event in the range have amounts here "
+            f"({amounts}); they are outside the population and not counted"
+        ]
+
+    def tables(self, view: View, plan: StagePlan) -> dict[str, Any]:
+        """Return LTV by acquisition cohort (nothing when the observation end is unknown)."""
+        ctx = view.ctx
+        observed = ctx.until or view.span.end
+        if observed is None:
+            return {}
+        sizes = (
+            view.pop.filter(pl.col(ACQUIRED))
+            .group_by(per.period_index(pl.col(ACQ), ctx.period, ctx.tz, ctx.week_start).alias("c"))
+            .agg(pl.len().cast(pl.Int64).alias("size"))
+            .sort("c")
+        )
+        return {
+            "ltv_by_cohort": ltv_table(
+                view.frames[f"ltv:{plan.id}"],
+                sizes,
+                self._money(view, plan)[1],
+                end=per.index_of(observed + ONE_US, ctx.period, ctx.tz, ctx.week_start),
+                last=per.index_of(observed, ctx.period, ctx.tz, ctx.week_start),
+                ctx=ctx,
+            )
+        }
+
+
+ENGINE = Revenue()
