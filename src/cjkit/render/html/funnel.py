@@ -168,10 +168,10 @@ def segments_section(
                     "colorbar": {
                         "tickformat": "+.0%",
                         "thickness": 12,
-                        "title": {"text": "vs all", "side": "right"},
+                        "title": {"text": t("vs_all"), "side": "right"},
                     },
                     "hovertemplate": "%{y} · %{x}<br>%{text} (%{customdata[0]:,} / %{customdata[1]:,})"
-                    "<br>all: %{customdata[2]:.1%}<extra></extra>",
+                    "<br>" + t("all_units") + ": %{customdata[2]:.1%}<extra></extra>",
                 }
             ],
             "layout": base_layout(

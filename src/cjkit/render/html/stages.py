@@ -108,7 +108,7 @@ def _acquisition(stage: StageResult, section: Section, period: str, t: Words) ->
             for r in by_channel
         ]
         cols = [t("channel"), t("new_units"), t("share")] + (
-            ["Spend", t("cac")] if cac_cols else []
+            [t("spend"), t("cac")] if cac_cols else []
         )
         section.charts.append(
             Chart(
