@@ -99,7 +99,6 @@ def test_piped_under_a_terminal(tmp_path: Path) -> None:
             "--format",
             "csv",
             "--by",
-            "user_id",
         ],
         subprocess.PIPE,
     )
