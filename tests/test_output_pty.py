@@ -98,7 +98,6 @@ def test_piped_under_a_terminal(tmp_path: Path) -> None:
             "signup",
             "--format",
             "csv",
-            "--by",
         ],
         subprocess.PIPE,
     )
