@@ -79,15 +79,15 @@ holdout = calibration_and_holdout_data(
     freq="D",
     freq_multiplier=7,
 )
-ids = sorted(summary.index)[:25] + ["00004", "01103", "23537"]
+ids = [*sorted(summary.index)[:25], "00004", "01103", "23537"]
 out = {
     "provenance": (
         f"lifetimes {lifetimes.__version__}, pandas {pd.__version__}; "
         "tests/data/clv/make_lifetimes_fixtures.py on examples/cdnow/CDNOW_sample.txt"
     ),
     "observation_end": "1997-09-30",
-    "units": int(len(summary)),
-    "repeat_buyers": int(len(repeat)),
+    "units": len(summary),
+    "repeat_buyers": len(repeat),
     "bg_nbd": {k: float(v) for k, v in bgf.params_.items()},
     "bg_nbd_log_likelihood": float(-bgf._negative_log_likelihood_ * len(summary))
     if hasattr(bgf, "_negative_log_likelihood_")
