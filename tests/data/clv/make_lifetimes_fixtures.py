@@ -43,13 +43,9 @@ summary = summary_data_from_transaction_data(
     freq="D",
     freq_multiplier=7,
 )
-bgf = BetaGeoFitter(penalizer_coef=0.0).fit(
-    summary["frequency"], summary["recency"], summary["T"]
-)
+bgf = BetaGeoFitter(penalizer_coef=0.0).fit(summary["frequency"], summary["recency"], summary["T"])
 repeat = summary[(summary["frequency"] > 0) & (summary["monetary_value"] > 0)]
-ggf = GammaGammaFitter(penalizer_coef=0.0).fit(
-    repeat["frequency"], repeat["monetary_value"]
-)
+ggf = GammaGammaFitter(penalizer_coef=0.0).fit(repeat["frequency"], repeat["monetary_value"])
 summary["expected_purchases_39"] = bgf.conditional_expected_number_of_purchases_up_to_time(
     39, summary["frequency"], summary["recency"], summary["T"]
 )
