@@ -243,7 +243,11 @@ def clv(paths: Sequence[str], options: ClvOptions) -> ClvRun:
         time_unit=options.time_unit,
         include_first=options.include_first,
     )
-    days = summary_mod.daily(purchases.select("unit", "ts", "amount"), spec).collect()
+    daily = summary_mod.daily(purchases.select("unit", "ts", "amount"), spec)
+    # The --by values on each unit's first purchase come from the same scan as the day totals
+    # (collect_all shares the common read of the purchase events).
+    touch = purchases.group_by("unit").agg(pl.col(c).sort_by("ts", c).first() for c in by)
+    days, first_touch = pl.collect_all([daily, touch]) if by else (daily.collect(), None)
     summary = _rfm_inputs(summary_mod.summarise(days.lazy(), spec), end).collect()
     spend, spend_units, excluded = predict_mod.fit_spend(summary) if amount else (None, 0, 0)
     models = predict_mod.Models(
@@ -262,10 +266,7 @@ def clv(paths: Sequence[str], options: ClvOptions) -> ClvRun:
         margin=options.margin,
     )
     units = rfm.scores(units.lazy()).collect().sort("unit")
-    if by:
-        first_touch = (
-            purchases.group_by("unit").agg(pl.col(c).sort_by("ts", c).first() for c in by).collect()
-        )
+    if first_touch is not None:
         units = units.join(first_touch, on="unit", how="left")
     warnings = _warnings(summary, excluded, int(stats["non_positive"] or 0))
     holdout = None
