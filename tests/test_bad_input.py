@@ -260,6 +260,23 @@ CASES = [
         lambda d: ["inspect", str(_write(d / "g.csv", GOOD)), "--time-col", "ts"],
         "no time column 'ts' (columns: user_id, event, timestamp)",
     ),
+    # cjkit clv
+    Case("clv without purchases", lambda d: ["clv", str(_write(d / "e.csv", GOOD))], "clv needs the purchases"),
+    Case(
+        "clv purchase event missing",
+        lambda d: ["clv", str(_write(d / "e.csv", GOOD)), "--purchase-event", "buy"],
+        "no purchase events (buy) in the data",
+    ),
+    Case(
+        "clv bad horizon",
+        lambda d: ["clv", str(_write(d / "e.csv", GOOD)), "--purchase-event", "visit", "--horizon", "soon"],
+        "horizon: expected a span such as 90d, 26w, 12mo or 1y",
+    ),
+    Case(
+        "clv one purchase day each",
+        lambda d: ["clv", str(_write(d / "e.csv", GOOD)), "--purchase-event", "visit"],
+        "bought on one day only",
+    ),
 ]
 
 
