@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 
-Period = Literal["day", "week", "month", "quarter"]
-PERIODS: tuple[str, ...] = ("day", "week", "month", "quarter")
+from cjkit.canonical import PERIODS as PERIODS
+from cjkit.canonical import Period as Period
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_SECONDS = 36500 * 86400

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from cjkit.api.core import ReadOptions, collect_checked, load_model, read_events
+from cjkit.canonical import EVENT, TIME, USER
 from cjkit.engine.clv import rfm, tables
 from cjkit.engine.clv import summary as summary_mod
 from cjkit.engine.matchers import Matcher, parse_cli_step, parse_entries, predicate
@@ -113,8 +114,8 @@ def _scan(
     events.require(list(by), "--by")
     value = pl.col(amount).cast(pl.Float64) if amount else pl.lit(None, pl.Float64)
     return frame.select(
-        pl.col(sources.USER).cast(pl.String).alias("unit"),
-        pl.col(sources.TIME).alias("ts"),
+        pl.col(USER).cast(pl.String).alias("unit"),
+        pl.col(TIME).alias("ts"),
         value.alias("amount"),
         *(pl.col(c) for c in by),
     )
@@ -227,7 +228,7 @@ def clv(paths: Sequence[str], options: ClvOptions) -> ClvRun:
     stats = collect_checked(events, probe).row(0, named=True)
     if not stats["events"]:
         names = ", ".join(sorted({m.name for m in matchers}))
-        seen = events.clean().select(pl.col(sources.EVENT).unique()).collect()
+        seen = events.clean().select(pl.col(EVENT).unique()).collect()
         raise InputError(
             f"no purchase events ({names}) in the data",
             hint=did_you_mean(matchers[0].name, [str(v) for v in seen.to_series()]),

@@ -20,6 +20,7 @@ import polars as pl
 from cjkit.api.core import FunnelOptions, funnel_spec
 from cjkit.api.insight import step_changes
 from cjkit.api.metrics import MetricsOptions, metrics_frames
+from cjkit.canonical import ONE_US, PERIODS, USER, WEEK_STARTS, Period, WeekStart
 from cjkit.engine import periods as per
 from cjkit.engine.funnel import summary as funnel_engine
 from cjkit.engine.insight import compare
@@ -51,11 +52,9 @@ def metrics_compare(
         FunnelOptions(model=options.model, since=options.since, until=options.until),
         model,
         time_range,
-        sources.USER,
+        USER,
     )
-    period = cast(
-        per.Period, one_of("--period", options.period or model.settings.period, per.PERIODS)
-    )
+    period = cast(Period, one_of("--period", options.period or model.settings.period, PERIODS))
 
     def step_events(clean: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
         frame = clean.select(*[pl.col(c) for c in spec.columns() if c != sources.RAW_TIME])
@@ -131,8 +130,8 @@ def retention_compare(paths: Sequence[str], options: Any, mode: str, alpha: floa
         raise UsageError(f"--alpha: expected a number between 0 and 1, got {alpha}")
     tz = options.read.column_map().tz
     current = parse_range(options.since, options.until, tz)
-    period = cast(per.Period, one_of("--period", options.period, per.PERIODS))
-    week_start = cast(per.WeekStart, one_of("--week-start", options.week_start, per.WEEK_STARTS))
+    period = cast(Period, one_of("--period", options.period, PERIODS))
+    week_start = cast(WeekStart, one_of("--week-start", options.week_start, WEEK_STARTS))
     full = current.since is not None and current.until is not None
     ranges: dict[str, TimeRange] = {}
     if full:
@@ -185,8 +184,8 @@ def retention_compare(paths: Sequence[str], options: Any, mode: str, alpha: floa
     return replace(report, extra={"compare": block})
 
 
-def _cohort_range(index: int, period: per.Period, tz: str, week_start: per.WeekStart) -> TimeRange:
-    end = per.start_of(index + 1, period, tz, week_start) - compare.ONE_US
+def _cohort_range(index: int, period: Period, tz: str, week_start: WeekStart) -> TimeRange:
+    end = per.start_of(index + 1, period, tz, week_start) - ONE_US
     return TimeRange(per.start_of(index, period, tz, week_start), end)
 
 

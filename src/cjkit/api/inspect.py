@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from cjkit.api.read import ReadOptions
+from cjkit.canonical import EVENT, TIME, USER
 from cjkit.errors import InputError
 from cjkit.io import reading, sources
 from cjkit.report.core import InspectReport
@@ -39,14 +40,14 @@ def inspect(paths: sources.Source, read: ReadOptions, *, top: int = 50) -> Inspe
     frame = events.clean()
     summary = frame.select(
         pl.len().alias("rows"),
-        pl.col(sources.USER).n_unique().alias("units"),
-        pl.col(sources.TIME).min().alias("start"),
-        pl.col(sources.TIME).max().alias("end"),
+        pl.col(USER).n_unique().alias("units"),
+        pl.col(TIME).min().alias("start"),
+        pl.col(TIME).max().alias("end"),
     )
     per_event = (
-        frame.group_by(sources.EVENT)
-        .agg(pl.len().alias("count"), pl.col(sources.USER).n_unique().alias("units"))
-        .sort(["count", sources.EVENT], descending=[True, False])
+        frame.group_by(EVENT)
+        .agg(pl.len().alias("count"), pl.col(USER).n_unique().alias("units"))
+        .sort(["count", EVENT], descending=[True, False])
     )
     raw = events.frame.drop(sources.RAW_TIME)
     nulls = raw.select([pl.col(c).null_count().alias(c) for c in cols] + [pl.len().alias("__n")])

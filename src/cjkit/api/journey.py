@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from cjkit.api.core import FunnelOptions, ReadOptions, _check_columns, funnel_spec, read_errors
+from cjkit.canonical import EVENT, TIME, USER
 from cjkit.engine.funnel.journeys import FunnelSpec, journeys
 from cjkit.engine.matchers import predicate
 from cjkit.errors import InputError
@@ -53,23 +54,19 @@ def journey(paths: Sequence[str], options: JourneyOptions) -> JourneyReport:
     fopts = FunnelOptions(
         steps=options.steps, model=options.model, window=options.window, read=options.read
     )
-    spec = funnel_spec(fopts, model, time_range, sources.USER)
+    spec = funnel_spec(fopts, model, time_range, USER)
     events = sources.read(paths, column_map)
     _check_columns(events, spec)
-    mine = events.clean().filter(pl.col(sources.USER).cast(pl.String) == options.unit)
+    mine = events.clean().filter(pl.col(USER).cast(pl.String) == options.unit)
     flags = [predicate(s.matchers).alias(f"_m{k}") for k, s in enumerate(spec.steps, start=1)]
     xflags = [predicate(e.matchers).alias(f"_x{j}") for j, e in enumerate(spec.exclusions)]
     with read_errors(events):
-        rows = (
-            mine.select(sources.EVENT, sources.TIME, *flags, *xflags)
-            .sort(sources.TIME, maintain_order=True)
-            .collect()
-        )
+        rows = mine.select(EVENT, TIME, *flags, *xflags).sort(TIME, maintain_order=True).collect()
         table = journeys(mine, spec).collect() if rows.height else pl.DataFrame()
     if rows.height == 0:
         raise InputError(
             f"no events for unit {options.unit!r} in column '{column_map.user}'"
-            + (" (check --user-col)" if column_map.user == sources.USER else "")
+            + (" (check --user-col)" if column_map.user == USER else "")
         )
     names = [s.name for s in spec.steps]
     unit_row = table.row(0, named=True) if table.height else None
@@ -102,15 +99,15 @@ def _timeline(
     filled = {t: k for k, t in enumerate(times, start=1) if t is not None}
     out = []
     for r in rows.iter_rows(named=True):
-        us = int(r[sources.TIME].timestamp() * 1_000_000)
+        us = int(r[TIME].timestamp() * 1_000_000)
         k = filled.get(us)
         fills = k if k is not None and r[f"_m{k}"] else None
         if fills is not None:
             filled.pop(us)  # one event fills at most one step
         out.append(
             {
-                "time": r[sources.TIME].isoformat(),
-                "event": r[sources.EVENT],
+                "time": r[TIME].isoformat(),
+                "event": r[EVENT],
                 "stage": spec.steps[fills - 1].name if fills else None,
                 "stage_index": fills,
                 "exclusion": any(r[f"_x{j}"] for j in range(len(spec.exclusions))),
@@ -131,8 +128,8 @@ def _why(
         }
     if unit["excluded"]:
         hits = rows.filter(pl.any_horizontal([f"_x{j}" for j in range(len(spec.exclusions))]))
-        event = hits[sources.EVENT][0] if hits.height else "an exclusion event"
-        at = hits[sources.TIME][0].isoformat() if hits.height else None
+        event = hits[EVENT][0] if hits.height else "an exclusion event"
+        at = hits[TIME][0].isoformat() if hits.height else None
         return {
             "reason": "excluded",
             "next_step": None,
@@ -143,7 +140,7 @@ def _why(
     nxt = spec.steps[level]
     last = unit[f"t_{level}"]
     start = unit["t_1"]
-    after = rows.filter(pl.col(f"_m{level + 1}") & (pl.col(sources.TIME).dt.epoch("us") >= last))
+    after = rows.filter(pl.col(f"_m{level + 1}") & (pl.col(TIME).dt.epoch("us") >= last))
     ends = _when(start + spec.window_s * 1_000_000)
     if after.height == 0:
         return {
@@ -151,8 +148,8 @@ def _why(
             "next_step": nxt.name,
             "detail": f"no {nxt.name} event after reaching {spec.steps[level - 1].name}",
         }
-    first = after[sources.TIME][0].isoformat()
-    if int(after[sources.TIME][0].timestamp() * 1_000_000) <= start + spec.window_s * 1_000_000:
+    first = after[TIME][0].isoformat()
+    if int(after[TIME][0].timestamp() * 1_000_000) <= start + spec.window_s * 1_000_000:
         # Inside the window yet unused: the order mode ruled it out (strict: another event came
         # between; or it shared the previous step's event).
         return {

@@ -18,7 +18,7 @@ import polars as pl
 from cjkit import __version__
 from cjkit.api.core import ReadOptions
 from cjkit.api.metrics import MetricsOptions, metrics_frames
-from cjkit.engine import periods as per
+from cjkit.canonical import Period, WeekStart
 from cjkit.engine.cohorts import lifecycle as lifecycle_engine
 from cjkit.engine.cohorts import retention as retention_engine
 from cjkit.engine.report import views
@@ -58,12 +58,12 @@ def stage_labels(model: str, lang: str) -> dict[str, str]:
     return {s.id: (s.labels.get(lang) or s.name) for s in stages}
 
 
-def _activity_spec(options: ReportOptions, period: per.Period) -> lifecycle_engine.ActivitySpec:
+def _activity_spec(options: ReportOptions, period: Period) -> lifecycle_engine.ActivitySpec:
     loaded = loader.load(options.model)
     column_map = options.read.column_map(loaded.map)
     time_range = parse_range(options.since, options.until, column_map.tz)
     # Lifecycle and stickiness cut days, weeks or months; a quarterly model reads them weekly.
-    activity: per.Period = "week" if period == "quarter" else period
+    activity: Period = "week" if period == "quarter" else period
     return lifecycle_engine.ActivitySpec(
         event=None,
         period=activity,
@@ -114,9 +114,9 @@ def report(paths: Sequence[str], options: ReportOptions) -> JourneyReport:
     trend = views.trends(
         journeys,
         n,
-        period=cast(per.Period, metrics.settings["period"]),
+        period=cast(Period, metrics.settings["period"]),
         tz=str(metrics.settings["timezone"]),
-        week_start=cast(per.WeekStart, metrics.settings["week_start"]),
+        week_start=cast(WeekStart, metrics.settings["week_start"]),
         window_s=int(metrics.settings["window_seconds"] or 0),
         data_end=datetime.fromisoformat(end) if end else None,
     )

@@ -20,6 +20,7 @@ from cjkit.api.cohorts import RetentionOptions, _label, retention_spec
 from cjkit.api.cohorts import retention as core_retention
 from cjkit.api.core import FunnelOptions, FunnelRun, funnel_spec, load_model
 from cjkit.api.core import funnel as core_funnel
+from cjkit.canonical import USER
 from cjkit.engine.cohorts import retention as retention_engine
 from cjkit.engine.funnel import summary as funnel_engine
 from cjkit.engine.funnel.journeys import FunnelSpec
@@ -126,7 +127,7 @@ def funnel(paths: Sequence[str], options: FunnelOptions, engine: EngineOptions) 
     model = options.read.adapt(loaded.map) if loaded else None
     column_map = options.read.column_map(model)
     time_range = parse_range(options.since, options.until, column_map.tz)
-    unit = options.aggregate_by or sources.USER
+    unit = options.aggregate_by or USER
     spec = funnel_spec(options, model, time_range, unit)
     frame, rows, warnings = _events(engine, paths, column_map)
     missing = [c for c in spec.columns() if c not in frame.columns]

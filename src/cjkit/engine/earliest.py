@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-TIME = "timestamp"
+from cjkit.canonical import TIME
 
 
 def earliest_code(where: pl.Expr, code: pl.Expr) -> pl.Expr:

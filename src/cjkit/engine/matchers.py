@@ -8,9 +8,8 @@ from typing import Any
 
 import polars as pl
 
+from cjkit.canonical import EVENT
 from cjkit.errors import UsageError
-
-EVENT = "event"
 
 
 @dataclass(frozen=True)

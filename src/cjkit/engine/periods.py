@@ -16,16 +16,14 @@ periods between two start dates. Both views agree by construction; the tests che
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
 
 import polars as pl
 
+from cjkit.canonical import PERIODS as PERIODS
+from cjkit.canonical import WEEK_STARTS as WEEK_STARTS
+from cjkit.canonical import Period as Period
+from cjkit.canonical import WeekStart as WeekStart
 from cjkit.timerange import zone
-
-Period = Literal["day", "week", "month", "quarter"]
-WeekStart = Literal["monday", "sunday"]
-PERIODS: tuple[Period, ...] = ("day", "week", "month", "quarter")
-WEEK_STARTS: tuple[WeekStart, ...] = ("monday", "sunday")
 
 _EPOCH = date(1970, 1, 1)
 # 1970-01-01 was a Thursday: the first Monday is day 4, the first Sunday day 3.

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from cjkit.canonical import EVENT, TIME, USER
 from cjkit.errors import InputError
 from cjkit.io import nested, presets, sources
 from cjkit.io.identity import Identity
@@ -67,9 +68,9 @@ def column_map(flags: Flags, model: JourneyMap | None, tz: str) -> sources.Colum
             refunds=tuple(spec.refunds),
         )
     return sources.ColumnMap(
-        user=pick(flags.user, "user", preset.user if preset else None, sources.USER),
-        event=pick(flags.event, "event", preset.event if preset else None, sources.EVENT),
-        time=pick(flags.time, "time", preset.time if preset else None, sources.TIME),
+        user=pick(flags.user, "user", preset.user if preset else None, USER),
+        event=pick(flags.event, "event", preset.event if preset else None, EVENT),
+        time=pick(flags.time, "time", preset.time if preset else None, TIME),
         tz=tz,
         time_format=pick(
             flags.time_format, "time_format", preset.time_format if preset else None, "auto"

@@ -18,6 +18,7 @@ from typing import cast
 
 import polars as pl
 
+from cjkit.canonical import EVENT, TIME, USER
 from cjkit.errors import InputError, UsageError, did_you_mean
 from cjkit.io import cloud, databases, sources
 
@@ -143,9 +144,7 @@ def _canonical(label: str, frame: pl.LazyFrame, cmap: sources.ColumnMap, rows: i
                 f"{label}: no {role} column '{name}' (columns: {', '.join(columns)})",
                 hint=(f"{hint} Set it with --{role}-col." if hint else f"set it with --{role}-col"),
             )
-    frame = frame.rename(
-        {cmap.user: sources.USER, cmap.event: sources.EVENT, cmap.time: sources.TIME}
-    )
+    frame = frame.rename({cmap.user: USER, cmap.event: EVENT, cmap.time: TIME})
     time_type = columns[cmap.time]
     if time_type == sources.TIME_DTYPE:
         # Already canonical: no expression over the time column, so its bounds reach the scan.
@@ -154,7 +153,7 @@ def _canonical(label: str, frame: pl.LazyFrame, cmap: sources.ColumnMap, rows: i
         # The label stands in for a file path in the parser's messages (only formatted there).
         frame = sources._canonical_time(cast(Path, label), frame, time_type, cmap)
     if columns[cmap.event] != pl.String:
-        frame = frame.with_columns(pl.col(sources.EVENT).cast(pl.String))
+        frame = frame.with_columns(pl.col(EVENT).cast(pl.String))
     schema = dict(frame.collect_schema())
     schema.pop(sources.RAW_TIME, None)
     return RemoteEvents(frame, [label], schema, cmap.tz, per_file=[frame], rows=rows)

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import polars as pl
 
+from cjkit.canonical import TIME
 from cjkit.errors import InputError
 
-TIME = "timestamp"
 RAW_TIME = "__raw_time"  # the time as text, kept so an unparseable value can be named
 TIME_DTYPE = pl.Datetime("us", "UTC")
 TIME_FORMATS = ("auto", "iso", "date", "epoch_s", "epoch_ms", "epoch_us", "epoch_ns")

@@ -12,14 +12,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cjkit import kinds as kind_registry
-from cjkit.durations import Period, parse_duration
+from cjkit.canonical import Period, WeekStart
+from cjkit.durations import parse_duration
 
 # Stage kinds are declared once, in cjkit.kinds; ``Kind`` is a kind's name, checked against it.
 Kind = str
 KINDS: tuple[str, ...] = kind_registry.kind_names()  # the built-in kinds (the registry is live)
 Order = Literal["ordered", "strict", "any"]
 Anchor = Literal["latest", "first"]
-WeekStart = Literal["monday", "sunday"]
 Severity = Literal["error", "warn"]
 
 FUNNEL_METRICS: tuple[str, ...] = tuple(m.name for m in kind_registry.FUNNEL)

@@ -19,12 +19,12 @@ from datetime import date
 
 import polars as pl
 
+from cjkit.canonical import UNIT
 from cjkit.engine.money import money_sum
 
 UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
 
-UNIT = "unit"
-TIME = "ts"
+TS = "ts"  # an amount row's time (internal; the input column is canonical.TS)
 AMOUNT = "amount"
 
 
@@ -43,7 +43,7 @@ def daily(purchases: pl.LazyFrame, spec: SummarySpec) -> pl.LazyFrame:
 
     ``purchases`` has columns ``unit``, ``ts`` (UTC datetime) and ``amount`` (float, may be null).
     """
-    day = pl.col(TIME).dt.convert_time_zone(spec.tz).dt.date().alias("day")
+    day = pl.col(TS).dt.convert_time_zone(spec.tz).dt.date().alias("day")
     return (
         purchases.with_columns(day)
         .filter(pl.col("day") <= spec.observation_end)

@@ -18,18 +18,17 @@ parts (``dict[str, pl.LazyFrame]``) for one collect; :func:`lifecycle_report` /
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 import polars as pl
 
+from cjkit.canonical import EVENT, ONE_US, TIME, USER, Period, WeekStart
 from cjkit.engine import periods as per
 from cjkit.engine.cohorts.retention import next_adjacent, prev_adjacent, sort_by_unit
 from cjkit.engine.matchers import Matcher, predicate
 from cjkit.report.cohorts import LifecyclePeriod, LifecycleReport, StickinessReport
 
-UNIT, EVENT, TIME = "user_id", "event", "timestamp"
-ONE_US = timedelta(microseconds=1)
 NewBasis = Literal["event", "first-any-event"]
 
 
@@ -38,13 +37,13 @@ class ActivitySpec:
     """What counts as activity, how periods are cut, and the range (UTC instants, inclusive)."""
 
     event: tuple[Matcher, ...] | None = None
-    period: per.Period = "week"
-    week_start: per.WeekStart = "monday"
+    period: Period = "week"
+    week_start: WeekStart = "monday"
     tz: str = "UTC"
     since: datetime | None = None
     until: datetime | None = None
     new_basis: NewBasis = "event"
-    unit: str = UNIT
+    unit: str = USER
 
     def columns(self) -> list[str]:
         """Return the event columns the query reads."""
@@ -70,12 +69,12 @@ def _unit_periods(events: pl.LazyFrame, spec: ActivitySpec, *, whole_history: bo
     active = pl.lit(value=True) if spec.event is None else predicate(spec.event)
     return (
         frame.select(
-            pl.col(spec.unit).alias(UNIT),
+            pl.col(spec.unit).alias(USER),
             pl.col(TIME),
             per.period_index(pl.col(TIME), spec.period, spec.tz, spec.week_start).alias("p"),
             active.alias("a"),
         )
-        .group_by(UNIT, "p")
+        .group_by(USER, "p")
         .agg(pl.col("a").any(), pl.col(TIME).max().alias("tmax"))
     )
 
@@ -119,7 +118,7 @@ def lifecycle_query(events: pl.LazyFrame, spec: ActivitySpec) -> dict[str, pl.La
     basis = up if spec.new_basis == "first-any-event" else up.filter(pl.col("a"))
     starts = (pl.col("uid").shift(1) != pl.col("uid")).fill_null(value=True)
     active = (
-        sort_by_unit(basis.select(UNIT, "p", "a"))
+        sort_by_unit(basis.select(USER, "p", "a"))
         .with_columns(pl.when(starts).then(pl.col("p")).forward_fill().alias("first"))
         .filter(pl.col("a"))
         .with_columns(
@@ -208,7 +207,7 @@ def stickiness_query(events: pl.LazyFrame, spec: ActivitySpec) -> dict[str, pl.L
         up.filter(pl.col("a"))
         .join(bounds.select("lo", "hi"), how="cross")
         .filter(pl.col("p").is_between(pl.col("lo"), pl.col("hi")))
-        .group_by(UNIT)
+        .group_by(USER)
         .agg(pl.len().cast(pl.Int64).alias("n"))
     )
     counts = per_unit.group_by("n").agg(pl.len().cast(pl.Int64).alias("units"))

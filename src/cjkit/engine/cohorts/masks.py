@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from cjkit.canonical import USER
 from cjkit.engine.cohorts import retention as ret
 
 MAX_SPAN = 62  # bits 0..61 of an Int64, so 2^bit and the masks stay positive
@@ -68,11 +69,11 @@ def mask_query(
         masks.append(on.alias(name))
     same = spec.start is None and spec.returns is None
     # With "any event" for both, the two masks are the same: aggregate one.
-    per_unit = frame.select(pl.col(spec.unit).alias(ret.UNIT), *(masks[:1] if same else masks))
+    per_unit = frame.select(pl.col(spec.unit).alias(USER), *(masks[:1] if same else masks))
     aggs = [pl.col("sm").bitwise_or()]
     if not same:
         aggs.append(pl.col("rm").bitwise_or())
-    units = per_unit.group_by(ret.UNIT).agg(aggs).drop(ret.UNIT)
+    units = per_unit.group_by(USER).agg(aggs).drop(USER)
     if same:
         units = units.with_columns(pl.col("sm").alias("rm"))
     # One row per (unit, period with a start or return): the unit-periods of retention_query.

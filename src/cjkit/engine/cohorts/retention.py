@@ -42,11 +42,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal
 
 import polars as pl
 
+from cjkit.canonical import EVENT, ONE_US, TIME, USER, Period, WeekStart
 from cjkit.engine import periods as per
 from cjkit.engine.earliest import earliest_code
 from cjkit.engine.matchers import Matcher, predicate
@@ -59,11 +60,9 @@ from cjkit.report.cohorts import (
     RetentionReport,
 )
 
-UNIT, EVENT, TIME = "user_id", "event", "timestamp"
 BY = "__by"  # the breakdown values, one struct, so property names never clash with ours
 MAX_PERIODS = 400
 MASK_PERIODS = 24  # up to this horizon a bit mask of shifts; beyond it, a range join
-ONE_US = timedelta(microseconds=1)
 
 CohortMode = Literal["recurring", "first-time"]
 
@@ -78,16 +77,16 @@ class RetentionSpec:
 
     start: tuple[Matcher, ...] | None = None
     returns: tuple[Matcher, ...] | None = None
-    period: per.Period = "week"
+    period: Period = "week"
     periods: int = 8
     cohort: CohortMode = "recurring"
     cumulative: bool = False
-    week_start: per.WeekStart = "monday"
+    week_start: WeekStart = "monday"
     tz: str = "UTC"
     since: datetime | None = None
     until: datetime | None = None
     by: tuple[str, ...] = ()
-    unit: str = UNIT
+    unit: str = USER
 
     def columns(self) -> list[str]:
         """Return the event columns this query reads (unit, event, time, filters, breakdowns)."""
@@ -137,7 +136,7 @@ def _unit_periods(
     # (each boolean aggregate costs about a tenth of the whole group_by).
     any_start, any_return = spec.start is None, spec.returns is None
     frame = frame.select(
-        pl.col(spec.unit).alias(UNIT),
+        pl.col(spec.unit).alias(USER),
         *([pl.col(TIME), pl.col("code")] if codes is not None else []),
         _period(spec),
         *([] if any_start else [is_start.alias("s")]),
@@ -152,7 +151,7 @@ def _unit_periods(
         # The breakdown values on the first start event (equal times: the smallest values).
         first_start = pl.lit(value=True) if any_start else pl.col("s")
         aggs.append(earliest_code(first_start, pl.col("code")).alias("code"))
-    grouped = frame.group_by(UNIT, "p").agg(aggs) if aggs else frame.unique()
+    grouped = frame.group_by(USER, "p").agg(aggs) if aggs else frame.unique()
     constant = [
         pl.lit(value=True).alias(c) for c, on in (("s", any_start), ("r", any_return)) if on
     ]
@@ -236,11 +235,11 @@ def sort_by_unit(rows: pl.LazyFrame, reach: int = 1) -> pl.LazyFrame:
     stride leaves a gap of more than ``reach`` between units, so for two rows of the table
     ``key' − key`` is a period difference ≤ ``reach`` only when both rows are the same unit's.
     """
-    units = rows.select(UNIT).unique().with_row_index("uid")
+    units = rows.select(USER).unique().with_row_index("uid")
     low = pl.col("p").min()
     stride = (pl.col("p").max() - low + 2 + reach).cast(pl.Int64)
     key = pl.col("uid").cast(pl.Int64) * stride + (pl.col("p") - low).cast(pl.Int64)
-    return rows.join(units, on=UNIT).with_columns(key.alias("key")).sort("key").drop(UNIT)
+    return rows.join(units, on=USER).with_columns(key.alias("key")).sort("key").drop(USER)
 
 
 def prev_adjacent() -> pl.Expr:
@@ -412,7 +411,7 @@ def retention_query(events: pl.LazyFrame, spec: RetentionSpec) -> dict[str, pl.L
     bounds = _bounds(up, totals, spec)
     # One sort by (unit, period) serves both the cohort cells and churn: neighbours in time are
     # neighbouring rows, so "back in period p + k" is a shift, not a join.
-    keep = [UNIT, "p", "s", "r", *(["code"] if spec.by else [])]
+    keep = [USER, "p", "s", "r", *(["code"] if spec.by else [])]
     rows = sort_by_unit(up.filter(pl.col("s") | pl.col("r")).select(keep), spec.periods).cache()
     return {
         "bounds": bounds,

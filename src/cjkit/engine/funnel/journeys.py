@@ -44,10 +44,11 @@ from typing import Literal
 
 import polars as pl
 
+from cjkit.canonical import UID, UNIT, T
 from cjkit.engine.matchers import Matcher, predicate
 from cjkit.engine.passes import split_units
 
-UNIT, UID, T, POS = "unit", "uid", "t", "pos"
+POS = "pos"
 _HASH, _TIE, _KEY = "_hash", "_tie", "_key"
 Attribution = Literal["first", "last"] | int
 _MASK_BITS = 62  # steps beyond this many share a tie-break bit pattern (no peer allows > 32)

@@ -23,21 +23,21 @@ from typing import Any
 
 import numpy as np
 
+from cjkit.canonical import ONE_US as ONE_US  # re-exported: api.insight reads compare.ONE_US
+from cjkit.canonical import Period, WeekStart
 from cjkit.engine import periods as per
 from cjkit.engine.insight.tests import Tested, bh, median_test, two_proportions, welch
 from cjkit.errors import UsageError
 from cjkit.timerange import TimeRange, parse_range
-
-ONE_US = timedelta(microseconds=1)
 
 
 def resolve(
     mode: str,
     current: TimeRange,
     *,
-    period: per.Period,
+    period: Period,
     tz: str,
-    week_start: per.WeekStart,
+    week_start: WeekStart,
     data_end: datetime | None,
     window_s: int = 0,
 ) -> tuple[TimeRange, TimeRange]:
@@ -66,16 +66,16 @@ def resolve(
     return then, now
 
 
-def _period(index: int, period: per.Period, tz: str, week_start: per.WeekStart) -> TimeRange:
+def _period(index: int, period: Period, tz: str, week_start: WeekStart) -> TimeRange:
     start = per.start_of(index, period, tz, week_start)
     end = per.start_of(index + 1, period, tz, week_start) - ONE_US
     return TimeRange(start, end)
 
 
 def _last_complete(
-    period: per.Period,
+    period: Period,
     tz: str,
-    week_start: per.WeekStart,
+    week_start: WeekStart,
     data_end: datetime | None,
     window_s: int,
 ) -> TimeRange:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from cjkit.engine import periods as per
+from cjkit.canonical import Period, WeekStart
 from cjkit.engine.funnel.journeys import FunnelSpec, collect_scan, journeys_from, prepare
 from cjkit.engine.insight import trend as trend_engine
 from cjkit.engine.passes import split_units
@@ -25,9 +25,9 @@ from cjkit.timerange import TimeRange
 class TrendSpec:
     """The calendar a trend is cut in."""
 
-    period: per.Period
+    period: Period
     tz: str
-    week_start: per.WeekStart
+    week_start: WeekStart
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from cjkit.canonical import STATS_HINT
 from cjkit.errors import UsageError
 
 FISHER_BELOW = 5.0  # an expected cell count below this switches to Fisher's exact test
-STATS_HINT = "pip install 'cjkit[stats]'"
 
 
 def scipy_stats() -> Any:

@@ -19,13 +19,12 @@ from typing import Any
 
 import polars as pl
 
+from cjkit.canonical import ONE_US, UID, Period, T, WeekStart
 from cjkit.engine import periods as per
-from cjkit.engine.funnel.journeys import POS, UID, FunnelSpec, T, attempts
-
-_US = timedelta(microseconds=1)
+from cjkit.engine.funnel.journeys import POS, FunnelSpec, attempts
 
 
-def _period_of(col: str, period: per.Period, tz: str, week_start: per.WeekStart) -> pl.Expr:
+def _period_of(col: str, period: Period, tz: str, week_start: WeekStart) -> pl.Expr:
     moment = pl.from_epoch(pl.col(col), time_unit="us").dt.replace_time_zone("UTC")
     return per.period_index(moment, period, tz, week_start).cast(pl.Int64).alias("_period")
 
@@ -40,7 +39,7 @@ def _in_range(spec: FunnelSpec) -> pl.Expr:
 
 
 def trend_counts(
-    table: pl.DataFrame, spec: FunnelSpec, period: per.Period, tz: str, week_start: per.WeekStart
+    table: pl.DataFrame, spec: FunnelSpec, period: Period, tz: str, week_start: WeekStart
 ) -> pl.DataFrame:
     """Return ``_period, c1..cn``: per entry period, the units reaching each step. Counts of
     disjoint sets of units (passes over unit partitions) add up."""
@@ -90,9 +89,9 @@ def merge(parts: list[pl.DataFrame]) -> pl.DataFrame:
 def trend_rows(
     counts: pl.DataFrame,
     spec: FunnelSpec,
-    period: per.Period,
+    period: Period,
     tz: str,
-    week_start: per.WeekStart,
+    week_start: WeekStart,
     data_end: datetime | None,
 ) -> list[dict[str, Any]]:
     """Return one row per period of the range: ``period`` (its first day), ``counts`` (units
@@ -112,7 +111,7 @@ def trend_rows(
     for index in range(lo, hi + 1):
         row = found.get(index)
         c = [int(row[f"c{k}"]) if row else 0 for k in range(1, spec.n + 1)]
-        done = per.start_of(index + 1, period, tz, week_start) - _US + window
+        done = per.start_of(index + 1, period, tz, week_start) - ONE_US + window
         rows.append(
             {
                 "period": per.start_date(index, period, week_start).isoformat(),

@@ -24,13 +24,12 @@ from typing import Any
 
 import polars as pl
 
+from cjkit.canonical import TIME, Period, WeekStart
 from cjkit.engine.earliest import earliest_code
 from cjkit.engine.matchers import Matcher
-from cjkit.engine.periods import Period, WeekStart
 from cjkit.errors import InputError, did_you_mean
 from cjkit.maps.schema import Stage
 
-UNIT, EVENT, TIME = "user_id", "event", "timestamp"
 POP = "__pop"  # the unit has a first-stage event in the range: the population
 ACQ = "__acq"  # the unit's first-ever first-stage event: its acquisition
 ACQUIRED = "__acquired"  # the acquisition falls in the range

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from cjkit.engine import periods as per
+from cjkit.canonical import Period
 from cjkit.engine.funnel.journeys import FunnelSpec
 from cjkit.engine.matchers import parse_entries
 from cjkit.engine.metrics.base import Context, StagePlan
@@ -46,8 +46,8 @@ def plan_stage(
     stage: Stage,
     columns: Mapping[str, pl.DataType],
     *,
-    period: per.Period | None = None,
-    default_period: per.Period = "week",
+    period: Period | None = None,
+    default_period: Period = "week",
     retention_periods: int | None = None,
 ) -> StagePlan:
     """Return the stage resolved against the event columns by its kind's engine; raise

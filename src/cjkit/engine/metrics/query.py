@@ -12,9 +12,10 @@ from dataclasses import replace
 
 import polars as pl
 
+from cjkit.canonical import TIME, USER
 from cjkit.engine.funnel.journeys import journeys
 from cjkit.engine.matchers import predicate
-from cjkit.engine.metrics.base import ACQ, ACQUIRED, IN, POP, TIME, UNIT, Context
+from cjkit.engine.metrics.base import ACQ, ACQUIRED, IN, POP, Context
 from cjkit.engine.metrics.kinds import QueryInput, engine
 from cjkit.engine.metrics.plan import MetricsPlan
 
@@ -99,13 +100,13 @@ def queries(frame: pl.LazyFrame, plan: MetricsPlan) -> dict[str, pl.LazyFrame]:
     for s in plan.stages:
         aggs.extend(engine(s.kind).unit_exprs(s, ctx))
         derived.extend(engine(s.kind).unit_columns(s, ctx))
-    per_unit = events.group_by(UNIT).agg(aggs).cache()
-    acquired = per_unit.select(UNIT, ACQ)
+    per_unit = events.group_by(USER).agg(aggs).cache()
+    acquired = per_unit.select(USER, ACQ)
     q = QueryInput(frame=frame, events=events, acquired=acquired, units=per_unit, plan=plan)
     for s in plan.stages:
         table = engine(s.kind).unit_query(q, s)
         if table is not None:
-            per_unit = per_unit.join(table, on=UNIT, how="left")
+            per_unit = per_unit.join(table, on=USER, how="left")
     units = per_unit.with_columns(derived)
     q = replace(q, units=units)
     out: dict[str, pl.LazyFrame] = {

@@ -27,9 +27,10 @@ from typing import Any
 
 import polars as pl
 
+from cjkit.canonical import USER
 from cjkit.engine import periods as per
 from cjkit.engine.funnel import summary as funnel_engine
-from cjkit.engine.metrics.base import ACQUIRED, ALL, POP, UNIT, Context, KindResult
+from cjkit.engine.metrics.base import ACQUIRED, ALL, POP, Context, KindResult
 from cjkit.engine.metrics.kinds import acquisition, engine
 from cjkit.engine.metrics.plan import MetricsPlan
 from cjkit.report.core import FunnelStep
@@ -160,7 +161,7 @@ class View:
         prop, key = plan.segments[i], plan.seg(i)
         spec = replace(plan.funnel, by=(key,))
         journeys_seg = self.frames["journeys"].join(
-            self.units.select(pl.col(UNIT).alias("unit"), pl.col(key)), on="unit", how="left"
+            self.units.select(pl.col(USER).alias("unit"), pl.col(key)), on="unit", how="left"
         )
         funnel = funnel_engine.summarize(journeys_seg, spec, {})
         steps_by_value = {g.value: g.steps for g in funnel.groups}

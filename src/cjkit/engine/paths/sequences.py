@@ -25,9 +25,10 @@ from datetime import datetime
 
 import polars as pl
 
+from cjkit.canonical import UID, UNIT, T
 from cjkit.engine.passes import split_units
 
-UNIT, T, NODE, CODE, PATH, UID, K, GROUP = "unit", "t", "node", "code", "path", "uid", "k", "g"
+NODE, CODE, PATH, K, GROUP = "node", "code", "path", "k", "g"
 ELLIPSIS = "..."
 _HASH, _HASH2, _KEY = "_hash", "_hash2", "_key"
 _SLASH = r"(.)/$"  # one trailing slash, but "/" alone stays (PostHog's replaceRegexpAll)

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from cjkit.engine.paths.sequences import CODE, GROUP, PATH, UID, K, Sequences, T
+from cjkit.canonical import UID, T
+from cjkit.engine.paths.sequences import CODE, GROUP, PATH, K, Sequences
 from cjkit.report.paths import PathLink, PathNode, StepMatrix, TopPath, Transition, node_key
 
 PATH_START, PATH_END = "path_start", "path_end"
-_US = 1_000_000
+_US_PER_S = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Pruning:
 
 
 def _seconds(value: float | None) -> float | None:
-    return None if value is None else float(value) / _US
+    return None if value is None else float(value) / _US_PER_S
 
 
 def _with_ends(limited: pl.DataFrame) -> pl.DataFrame:

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import polars as pl
 
+from cjkit.canonical import Period, WeekStart
 from cjkit.engine import periods as per
 
 # Bin edges in seconds for time-to-convert histograms: human steps from a minute to a quarter.
@@ -75,9 +76,9 @@ def trends(
     journeys: pl.LazyFrame,
     steps: int,
     *,
-    period: per.Period,
+    period: Period,
     tz: str,
-    week_start: per.WeekStart,
+    week_start: WeekStart,
     window_s: int,
     data_end: datetime | None,
 ) -> pl.DataFrame:

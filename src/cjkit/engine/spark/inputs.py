@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cjkit.canonical import EVENT, TIME, USER
 from cjkit.errors import InputError, UsageError
 from cjkit.io import sources
 
@@ -99,12 +100,12 @@ def canonical(frame: Any, cmap: sources.ColumnMap) -> Any:
     others = [
         sf.col(f"`{c}`")
         for c in names
-        if c not in (cmap.user, cmap.event, cmap.time, sources.USER, sources.EVENT, sources.TIME)
+        if c not in (cmap.user, cmap.event, cmap.time, USER, EVENT, TIME)
     ]
     return frame.select(
-        sf.col(f"`{cmap.user}`").cast("string").alias(sources.USER),
-        sf.col(f"`{cmap.event}`").cast("string").alias(sources.EVENT),
-        time.alias(sources.TIME),
+        sf.col(f"`{cmap.user}`").cast("string").alias(USER),
+        sf.col(f"`{cmap.event}`").cast("string").alias(EVENT),
+        time.alias(TIME),
         *others,
     )
 
@@ -115,9 +116,7 @@ def dropped(frame: Any) -> tuple[int, int, int]:
 
     row = frame.select(
         sf.count(sf.lit(1)).alias("rows"),
-        sf.sum(sf.col(sources.USER).isNull().cast("long")).alias("no_unit"),
-        sf.sum(
-            (sf.col(sources.USER).isNotNull() & sf.col(sources.TIME).isNull()).cast("long")
-        ).alias("no_time"),
+        sf.sum(sf.col(USER).isNull().cast("long")).alias("no_unit"),
+        sf.sum((sf.col(USER).isNotNull() & sf.col(TIME).isNull()).cast("long")).alias("no_time"),
     ).first()
     return int(row["rows"] or 0), int(row["no_unit"] or 0), int(row["no_time"] or 0)

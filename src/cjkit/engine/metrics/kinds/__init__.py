@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cjkit.canonical import Period
 from cjkit.engine.metrics.base import ALL, Context, KindResult, StagePlan
-from cjkit.engine.periods import Period
 
 if TYPE_CHECKING:
     from cjkit.engine.metrics.plan import MetricsPlan

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cjkit.canonical import TIME
 from cjkit.engine import periods as per
 from cjkit.engine.metrics.base import (
     ALL,
     POP,
-    TIME,
     Context,
     KindResult,
     StagePlan,

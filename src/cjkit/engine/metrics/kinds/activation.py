@@ -15,12 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cjkit.canonical import TIME, USER
 from cjkit.durations import parse_duration
 from cjkit.engine.metrics.base import (
     ACQ,
     ACQUIRED,
-    TIME,
-    UNIT,
     KindResult,
     StagePlan,
     as_float,
@@ -45,10 +44,10 @@ def unit_query(events: pl.LazyFrame, plan: StagePlan, acquired: pl.LazyFrame) ->
     t, acq = pl.col(TIME), pl.col(ACQ)
     return (
         events.filter(pl.col(plan.flag))
-        .select(UNIT, TIME)
-        .join(acquired, on=UNIT, how="inner")
+        .select(USER, TIME)
+        .join(acquired, on=USER, how="inner")
         .filter((t >= acq) & (t <= acq + pl.duration(seconds=within)))
-        .group_by(UNIT)
+        .group_by(USER)
         .agg(t.min().alias(plan.col("at")))
     )
 

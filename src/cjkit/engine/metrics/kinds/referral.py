@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cjkit.canonical import USER
 from cjkit.engine.metrics.base import (
     ACQUIRED,
     ALL,
     IN,
-    UNIT,
     Context,
     KindResult,
     StagePlan,
@@ -64,7 +64,7 @@ def unit_columns(plan: StagePlan, ctx: Context) -> list[pl.Expr]:
 def _credited(units: pl.DataFrame, plan: StagePlan, key: str) -> pl.DataFrame:
     """Return ``units`` with ``__credit``: the group a referred sign-up counts in."""
     inviters = units.select(
-        pl.col(UNIT).cast(pl.String).alias(plan.col("referrer")),
+        pl.col(USER).cast(pl.String).alias(plan.col("referrer")),
         pl.col(key).alias("__inviter"),
         pl.lit(value=True).alias("__found"),
     )

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cjkit.canonical import TIME, USER
 from cjkit.engine import periods as per
 from cjkit.engine.cohorts import retention as retention_engine
 from cjkit.engine.matchers import predicate
-from cjkit.engine.metrics.base import ALL, TIME, UNIT, KindResult, StagePlan
+from cjkit.engine.metrics.base import ALL, KindResult, StagePlan
 from cjkit.engine.metrics.kinds import KindEngine, PlanArgs, QueryInput
 from cjkit.engine.stats import ci_dict, ratio
 from cjkit.report.cohorts import RetentionCurve, RetentionReport
@@ -51,7 +52,7 @@ def retention_spec(
 def _adjacent(step: int) -> pl.Expr:
     """Return, on rows sorted by (unit, period), whether the row ``step`` back is the same
     unit's period ``p − step`` (step 1: active in the period before; −1: in the one after)."""
-    same = pl.col(UNIT).shift(step) == pl.col(UNIT)
+    same = pl.col(USER).shift(step) == pl.col(USER)
     return (same & (pl.col("p").shift(step) == pl.col("p") - step)).fill_null(value=False)
 
 
@@ -70,9 +71,9 @@ def _group_churn(
     assert spec.returns is not None
     active = (
         frame.filter(predicate(spec.returns))
-        .group_by(UNIT, p)
+        .group_by(USER, p)
         .agg(pl.len().cast(pl.Int64).alias("n"), pl.col(seg).first())
-        .sort(UNIT, "p")
+        .sort(USER, "p")
         .with_columns(_adjacent(1).alias("prev"), _adjacent(-1).alias("next"))
     )
     current = active.group_by(seg, "p").agg(
@@ -217,7 +218,7 @@ class Retention(KindEngine):
         out = {f"ret:{plan.id}:{name}": lf for name, lf in parts.items()}
         for i in range(len(mplan.segments)):
             seg = mplan.seg(i)
-            with_seg = q.frame.join(q.units.select(UNIT, seg), on=UNIT, how="left")
+            with_seg = q.frame.join(q.units.select(USER, seg), on=USER, how="left")
             by_parts = retention_engine.retention_query(with_seg, retention_spec(mplan, plan, seg))
             out.update({f"ret:{plan.id}:by{i}:{name}": lf for name, lf in by_parts.items()})
             out[f"churn:{plan.id}:by{i}"] = _group_churn(with_seg, spec, seg, parts["bounds"])

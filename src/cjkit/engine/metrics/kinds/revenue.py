@@ -24,19 +24,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cjkit.canonical import ONE_US, TIME, USER
 from cjkit.engine import periods as per
 from cjkit.engine.metrics.base import (
     ACQ,
     ACQUIRED,
     ALL,
     IN,
-    TIME,
-    UNIT,
     Context,
     KindResult,
     StagePlan,
@@ -57,7 +55,6 @@ CUR = "currency"
 NO_CURRENCY = "(none)"  # the key of amounts whose currency property is null
 MONEY = ("revenue", "arpu", "arppu", "aov", "ltv", "ltv_cac")
 MAX_LTV_PERIODS = 36
-ONE_US = timedelta(microseconds=1)
 
 
 def _amount(plan: StagePlan) -> pl.Expr:
@@ -89,9 +86,9 @@ def money_query(events: pl.LazyFrame, plan: StagePlan, acquired: pl.LazyFrame) -
     amount = _amount(plan)
     return (
         events.filter(pl.col(plan.flag) & pl.col(IN))
-        .join(acquired, on=UNIT, how="left")
+        .join(acquired, on=USER, how="left")
         .with_columns(_currency(plan))
-        .group_by(UNIT, CUR)
+        .group_by(USER, CUR)
         .agg(
             money_sum(amount).alias("revenue"),
             _orders(plan).alias("orders"),
@@ -112,7 +109,7 @@ def ltv_query(
     p = per.period_index(pl.col(TIME), ctx.period, ctx.tz, ctx.week_start)
     return (
         events.filter(pl.col(plan.flag) & pl.col(IN))
-        .join(acquired, on=UNIT, how="inner")
+        .join(acquired, on=USER, how="inner")
         .filter((pl.col(TIME) >= acq) & ctx.in_range(acq))
         .with_columns(_currency(plan), c.alias("c"), (p - c).alias("k"))
         .group_by(CUR, "c", "k")
@@ -132,10 +129,10 @@ def currencies(money: pl.DataFrame, plan: StagePlan) -> list[str | None]:
 
 def with_paying(units: pl.DataFrame, money: pl.DataFrame) -> pl.DataFrame:
     """Return ``units`` with ``__paying`` (net positive in some currency) and ``__orders``."""
-    per_unit = money.group_by(UNIT).agg(
+    per_unit = money.group_by(USER).agg(
         (pl.col("revenue") > 0).any().alias("__paying"), pl.col("orders").sum().alias("__orders")
     )
-    return units.join(per_unit, on=UNIT, how="left").with_columns(
+    return units.join(per_unit, on=USER, how="left").with_columns(
         pl.col("__paying").fill_null(value=False), pl.col("__orders").fill_null(0)
     )
 
@@ -168,8 +165,8 @@ def summarize(
         (pl.col(ACQUIRED) & pl.col("__paying")).sum().alias("paying_acquired"),
         pl.col("__orders").sum().alias("orders"),
     ]
-    cols = [UNIT, ACQUIRED] + ([key] if key else [])
-    joined = money.join(units.select(cols), on=UNIT, how="inner")
+    cols = [USER, ACQUIRED] + ([key] if key else [])
+    joined = money.join(units.select(cols), on=USER, how="inner")
     money_exprs = [
         money_sum("revenue").alias("revenue"),
         pl.col("orders").sum().alias("orders"),
@@ -340,7 +337,7 @@ class Revenue(KindEngine):
 
     def _money(self, view: View, plan: StagePlan) -> tuple[pl.DataFrame, list[str | None]]:
         def make() -> tuple[pl.DataFrame, list[str | None]]:
-            money = view.frames[f"money:{plan.id}"].join(view.pop.select(UNIT), on=UNIT, how="semi")
+            money = view.frames[f"money:{plan.id}"].join(view.pop.select(USER), on=USER, how="semi")
             return money, currencies(money, plan)
 
         found: tuple[pl.DataFrame, list[str | None]] = view.memo(plan.id, make)
@@ -366,7 +363,7 @@ class Revenue(KindEngine):
 
     def notes(self, view: View, plan: StagePlan) -> list[str]:
         """Return a note when units outside the population have amounts in the range."""
-        outside = view.frames[f"money:{plan.id}"].join(view.pop.select(UNIT), on=UNIT, how="anti")
+        outside = view.frames[f"money:{plan.id}"].join(view.pop.select(USER), on=USER, how="anti")
         if outside.height == 0:
             return []
         sums = outside.group_by(CUR).agg(pl.col("revenue").sum()).sort(CUR)
@@ -374,7 +371,7 @@ class Revenue(KindEngine):
             f"{cur + ' ' if cur else ''}{value:,.2f}" for cur, value in sums.iter_rows()
         )
         first = view.plan.stages[0].stage.name
-        units = outside[UNIT].n_unique()
+        units = outside[USER].n_unique()
         return [
             f"{units:,} unit(s) with no {first} event in the range have amounts here "
             f"({amounts}); they are outside the population and not counted"

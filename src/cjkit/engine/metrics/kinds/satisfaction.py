@@ -27,10 +27,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from cjkit.canonical import STATS_HINT, TIME, USER
 from cjkit.engine.metrics.base import (
     IN,
-    TIME,
-    UNIT,
     KindResult,
     StagePlan,
     as_int,
@@ -51,7 +50,6 @@ CSAT_SCALE = (1.0, 5.0)
 CES_SCALE = (1.0, 7.0)
 REACHED = "__reached"
 TOUCHPOINT = "touchpoint"
-STATS_HINT = "pip install 'cjkit[stats]'"
 
 
 @dataclass(frozen=True)
@@ -125,7 +123,7 @@ def answers_query(q: QueryInput, plan: StagePlan) -> pl.LazyFrame:
     answered = pl.any_horizontal([pl.col(x.column).is_not_null() for x in qs])
     touchpoint = plan.options.get("touchpoint")
     answers = q.events.filter(pl.col(plan.flag) & pl.col(IN) & answered).select(
-        UNIT,
+        USER,
         TIME,
         *[pl.col(x.column).cast(pl.Float64).alias(x.role) for x in qs],
         (pl.col(touchpoint).cast(pl.String) if touchpoint else pl.lit(None, pl.String)).alias(
@@ -139,8 +137,8 @@ def answers_query(q: QueryInput, plan: StagePlan) -> pl.LazyFrame:
     )
     # Each answering unit's first event of every stage, from those units' events only.
     firsts = (
-        q.events.join(answers.select(UNIT).unique(), on=UNIT, how="semi")
-        .group_by(UNIT)
+        q.events.join(answers.select(USER).unique(), on=USER, how="semi")
+        .group_by(USER)
         .agg(
             pl.when(pl.col(s.flag)).then(pl.col(TIME)).min().alias(_first(plan, s.index))
             for s in mplan.stages
@@ -148,9 +146,9 @@ def answers_query(q: QueryInput, plan: StagePlan) -> pl.LazyFrame:
         )
     )
     return (
-        answers.join(firsts, on=UNIT, how="left")
+        answers.join(firsts, on=USER, how="left")
         .with_columns(reached.alias(REACHED))
-        .select(UNIT, *[x.role for x in qs], TOUCHPOINT, REACHED)
+        .select(USER, *[x.role for x in qs], TOUCHPOINT, REACHED)
     )
 
 
@@ -280,8 +278,8 @@ class Satisfaction(KindEngine):
     def _answers(self, view: View, plan: StagePlan) -> pl.DataFrame:
         def make() -> pl.DataFrame:
             answers = view.frames[f"sat:{plan.id}"].join(
-                view.pop.select(UNIT, *[view.plan.seg(i) for i in range(len(view.plan.segments))]),
-                on=UNIT,
+                view.pop.select(USER, *[view.plan.seg(i) for i in range(len(view.plan.segments))]),
+                on=USER,
                 how="inner",
             )
             check_scales(answers, plan)
