@@ -238,7 +238,7 @@ def test_no_matching_event_warns(runner: CliRunner, data: Path) -> None:
     code, out, err = invoke(runner, "retention", str(data), "--start-event", "nope", "-f", "json")
     assert code == 0
     assert json.loads(out)["cohorts"] == []
-    assert err == "Warning: no start event (nope) in the data range\n"
+    assert err == "Warning: start event 'nope' never occurs in the data; did you mean 'open'?\n"
     code, out, err = invoke(runner, "lifecycle", str(data), "--event", "nope", "-f", "json")
     assert code == 0
-    assert err == "Warning: no event (nope) in the data range\n"
+    assert err == "Warning: activity event 'nope' never occurs in the data; did you mean 'open'?\n"

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 import polars as pl
 
+from cjkit.api.checks import missing_events, report_missing
 from cjkit.api.core import ReadOptions, collect_checked, read_errors
 from cjkit.engine import passes as memory
 from cjkit.engine import periods as per
@@ -142,6 +143,12 @@ def retention(paths: Sequence[str], options: RetentionOptions) -> RetentionRepor
         **time_range.as_dict(),
     }
     report = retention_engine.retention_report(frames, spec, settings)
+    _unknown_events(
+        events,
+        report.warnings,
+        {"start": spec.start, "return": spec.returns},
+        strict=options.read.strict,
+    )
     return replace(
         report, source={"files": events.files}, warnings=[*events.warnings, *report.warnings]
     )
@@ -173,6 +180,31 @@ def _retention_frames(
             packed = retention_engine.pack(parts).collect()
         collected.append(retention_engine.unpack(packed))
     return retention_engine.combine(collected)
+
+
+def _unknown_events(
+    events: sources.Events,
+    warnings: list[str],
+    flags: dict[str, tuple[Matcher, ...] | None],
+    *,
+    strict: bool,
+) -> None:
+    """Add a did-you-mean warning (an error under ``strict``) for each event of ``flags``
+    (``{"start": matchers, "return": …}``; ``{"": …}`` for ``--event``) that never occurs,
+    in place of the engine's ``no … event (…) in the data range``. Only runs when the engine
+    found no such event in the range, so an ordinary run reads nothing more."""
+    missing: list[str] = []
+    for role, matchers in flags.items():
+        empty = f"no {role} event (" if role else "no event ("
+        if matchers and any(w.startswith(empty) for w in warnings):
+            with read_errors(events):
+                found = missing_events(
+                    events, [(m.name, m.name) for m in matchers], role or "activity"
+                )
+            if found:  # it never occurs at all: say so, with the closest name
+                warnings[:] = [w for w in warnings if not w.startswith(empty)]
+            missing += found
+    report_missing(warnings, missing, strict=strict)
 
 
 def activity_spec(
@@ -219,6 +251,7 @@ def lifecycle(paths: Sequence[str], options: ActivityOptions) -> LifecycleReport
     report = lifecycle_engine.lifecycle_report(
         frames, spec, {**settings, "new_basis": spec.new_basis}
     )
+    _unknown_events(events, report.warnings, {"": spec.event}, strict=options.read.strict)
     return replace(
         report, source={"files": events.files}, warnings=[*events.warnings, *report.warnings]
     )
@@ -230,6 +263,7 @@ def stickiness(paths: Sequence[str], options: ActivityOptions) -> StickinessRepo
     parts = lifecycle_engine.stickiness_query(events.clean(), spec)
     frames = retention_engine.unpack(collect_checked(events, retention_engine.pack(parts)))
     report = lifecycle_engine.stickiness_report(frames, spec, settings)
+    _unknown_events(events, report.warnings, {"": spec.event}, strict=options.read.strict)
     return replace(
         report, source={"files": events.files}, warnings=[*events.warnings, *report.warnings]
     )

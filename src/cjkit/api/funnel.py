@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from cjkit.api.checks import missing_step_events
+from cjkit.api.checks import missing_step_events, report_missing
 from cjkit.api.read import ReadOptions, collect_checked, load_model, read_errors
 from cjkit.durations import parse_duration
 from cjkit.engine import passes as memory
@@ -235,7 +235,9 @@ def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
         source={"files": events.files},
     )
     with read_errors(events):
-        events.warnings.extend(missing_step_events(events, spec, report))
+        kind = "stage" if model is not None and not options.steps else "step"
+        missing = missing_step_events(events, spec, report, kind)
+    report_missing(events.warnings, missing, strict=options.read.strict)
     return FunnelRun(report, units, spec, column_map.user, events.warnings)
 
 

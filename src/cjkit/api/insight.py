@@ -16,6 +16,7 @@ from typing import Any, cast
 import numpy as np
 import polars as pl
 
+from cjkit.api.checks import missing_step_events, report_missing
 from cjkit.api.core import FunnelOptions, FunnelRun, _check_columns, funnel_spec, read_errors
 from cjkit.engine import passes as memory
 from cjkit.engine import periods as per
@@ -215,6 +216,10 @@ def run(
     if folded is not None:
         extra["breakdown_other"] = folded.to_dict()
     warnings = list(events.warnings)
+    with read_errors(events):
+        kind = "stage" if model is not None and not options.steps else "step"
+        missing = missing_step_events(events, spec, report, kind)
+    report_missing(warnings, missing, strict=options.read.strict)
     if "then" in resolved:
         then_spec = replace(spec, since=resolved["then"].since, until=resolved["then"].until, by=())
         then_report = funnel_engine.summarize(scanned.units["then"], then_spec, {})

@@ -24,6 +24,7 @@ from typing import Any, cast
 import polars as pl
 
 from cjkit import kinds as kind_registry
+from cjkit.api.checks import missing_events, report_missing
 from cjkit.api.core import FunnelOptions, ReadOptions, funnel_spec, read_errors
 from cjkit.engine import periods as per
 from cjkit.engine.metrics import plan as metrics_plan
@@ -226,11 +227,17 @@ def _run(
     plan = metrics_plan.MetricsPlan(model, stages, fspec, ctx, segments)
     _require(events, plan, "--by" if options.by else "segments")
     clean = events.clean()
+    # Whether each stage event occurs at all, in the same scan (a misspelt name is a warning).
+    named = list(dict.fromkeys((n, st.name) for st in model.stages for n in st.event_names()))
     summary = clean.select(
         pl.len().alias("rows"),
         pl.col(sources.USER).n_unique().alias("units"),
         pl.col(sources.TIME).min().alias("start"),
         pl.col(sources.TIME).max().alias("end"),
+        *(
+            (pl.col(sources.EVENT) == name).any().alias(f"_has_{i}")
+            for i, (name, _) in enumerate(named)
+        ),
     )
     more = extra(clean) if extra is not None else {}
     with read_errors(events):
@@ -248,6 +255,11 @@ def _run(
         frames, plan, span, spend, breakdowns=bool(segments)
     )
     warnings = list(events.warnings)
+    absent = [(owner, name) for i, (name, owner) in enumerate(named) if not src[f"_has_{i}"]]
+    if absent:  # the did-you-mean reads the event names: only on this path
+        with read_errors(events):
+            missing = missing_events(events, absent, "stage")
+        report_missing(warnings, missing, strict=options.read.strict)
     if population["units"] == 0:
         first = model.stages[0]
         warnings.append(

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from cjkit.api.checks import report_missing
 from cjkit.api.core import (
     FunnelOptions,
     ReadOptions,
@@ -280,7 +281,7 @@ def paths(paths_in: Sequence[str], options: PathsOptions) -> PathsReport:
     seqs = _sequences(events, spec, bounds, flags, checked=fspec is None)
     _check_points(seqs, spec)
     report = _report(seqs, spec, options, fspec, events, column_map.tz, time_range.as_dict())
-    report.warnings.extend(_unknown_events(events, spec))
+    report_missing(report.warnings, _unknown_events(events, spec), strict=options.read.strict)
     return report
 
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
-from cjkit.errors import InputError
+from cjkit.errors import InputError, UsageError
 from cjkit.io import reading, sources
 from cjkit.maps import loader
 from cjkit.maps.schema import JourneyMap
@@ -35,6 +35,12 @@ class ReadOptions:
     # A map (or built-in) whose data block gives the columns, zone and time format, for the
     # analyses that take no model of their own (inspect, retention, lifecycle, stickiness).
     model: str | None = None
+    # A step or stage event that never occurs in the data is an error, not a warning.
+    strict: bool = False
+    # The share of rows (0..1) that may be dropped for no unit or no time before the read fails
+    # (None: CJKIT_MAX_DROPPED, else no limit), and the name the error gives it.
+    max_dropped: float | None = None
+    max_dropped_name: str = "max_dropped"
 
     def column_map(self, model: JourneyMap | None = None) -> sources.ColumnMap:
         """Return the column map: flags first, then the map's data block, then its preset."""
@@ -54,7 +60,14 @@ class ReadOptions:
             table=self.table,
             query=self.query,
         )
-        return reading.column_map(flags, model, tz)
+        cmap = reading.column_map(flags, model, tz)
+        if self.max_dropped is None:
+            return cmap
+        if not 0 <= self.max_dropped <= 1:
+            raise UsageError(
+                f"{self.max_dropped_name}: expected a share in 0..1, got {self.max_dropped!r}"
+            )
+        return replace(cmap, max_dropped=self.max_dropped, max_dropped_name=self.max_dropped_name)
 
     def adapt(self, model: JourneyMap) -> JourneyMap:
         """Return ``model`` with the preset's standard event names added to its stages."""

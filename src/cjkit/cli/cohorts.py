@@ -18,6 +18,7 @@ from cjkit.cli.options import (
     EventCol,
     EventsArg,
     InputFormatOpt,
+    MaxDroppedOpt,
     ModelColumnsOpt,
     NoColorOpt,
     OutputOpt,
@@ -26,6 +27,7 @@ from cjkit.cli.options import (
     SinceOpt,
     SparkConfOpt,
     SparkMasterOpt,
+    StrictOpt,
     TableOpt,
     TimeCol,
     TimeFormatOpt,
@@ -80,6 +82,8 @@ def retention(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    max_dropped: MaxDroppedOpt = None,
+    strict: StrictOpt = False,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
     table: TableOpt = None,
@@ -127,6 +131,8 @@ def retention(
                 model=model,
                 table=table,
                 query=query,
+                max_dropped=max_dropped,
+                strict=strict,
             ),
         )
         from cjkit.api import spark as engines
@@ -157,6 +163,8 @@ def lifecycle(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    max_dropped: MaxDroppedOpt = None,
+    strict: StrictOpt = False,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
     model: ModelColumnsOpt = None,
@@ -185,6 +193,8 @@ def lifecycle(
             preset=preset,
             input_format=input_format,
             model=model,
+            max_dropped=max_dropped,
+            strict=strict,
         )
         _activity(
             "lifecycle", events, {**options, "new_basis": new_basis}, read, fmt, output, no_color
@@ -206,6 +216,8 @@ def stickiness(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    max_dropped: MaxDroppedOpt = None,
+    strict: StrictOpt = False,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
     model: ModelColumnsOpt = None,
@@ -235,6 +247,8 @@ def stickiness(
             preset=preset,
             input_format=input_format,
             model=model,
+            max_dropped=max_dropped,
+            strict=strict,
         )
         _activity("stickiness", events, options, read, fmt, output, no_color)
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from cjkit.cli.settings import EXCLUDED, Setting, resolve, unknown_key
+from cjkit.cli.settings import EXCLUDED, OWN_TABLE_ONLY, Setting, resolve, unknown_key
 from cjkit.errors import UsageError
 
 # Flags whose metavar lists every value they take (``a|b|c``): checked here, at the setting.
@@ -102,6 +102,8 @@ def default_map(group: Any, settings: list[Setting]) -> dict[str, Any]:
             if setting.command and path[0] != setting.command:
                 continue
             if (path[0], setting.key) in EXCLUDED:
+                continue
+            if not setting.command and (path[0], setting.key) in OWN_TABLE_ONLY:
                 continue
             value = _convert(setting.key, param, setting.value)
             if value is _REJECT:

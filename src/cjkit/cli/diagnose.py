@@ -19,10 +19,12 @@ from cjkit.cli.options import (
     EventsArg,
     FormatOpt,
     InsightPeriodOpt,
+    MaxDroppedOpt,
     ModelReqOpt,
     NoColorOpt,
     OutputOpt,
     SinceOpt,
+    StrictOpt,
     TimeCol,
     TimeFormatOpt,
     TzOpt,
@@ -61,6 +63,8 @@ def diagnose(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    max_dropped: MaxDroppedOpt = None,
+    strict: StrictOpt = False,
     no_color: NoColorOpt = False,
 ) -> None:
     """Rank what holds the journey back: the largest drop, segments worse than the rest,
@@ -90,7 +94,15 @@ def diagnose(
             correlate=correlate,
             correlate_exclude=tuple(correlate_exclude or ()),
             period=period,
-            read=read_options(user_col, event_col, time_col, tz, time_format),
+            read=read_options(
+                user_col,
+                event_col,
+                time_col,
+                tz,
+                time_format,
+                max_dropped=max_dropped,
+                strict=strict,
+            ),
         )
         report = api.diagnose(events, options)
         warn(report.warnings)
@@ -131,6 +143,7 @@ def journey(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    max_dropped: MaxDroppedOpt = None,
     no_color: NoColorOpt = False,
 ) -> None:
     """Follow one unit: its timeline, the stage each event filled, the furthest stage, and why
@@ -153,7 +166,9 @@ def journey(
             since=since,
             until=until,
             limit=limit,
-            read=read_options(user_col, event_col, time_col, tz, time_format),
+            read=read_options(
+                user_col, event_col, time_col, tz, time_format, max_dropped=max_dropped
+            ),
         )
         report = api.journey(events, options)
         warn(report.warnings)

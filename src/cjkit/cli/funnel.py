@@ -21,6 +21,7 @@ from cjkit.cli.options import (
     EventsArg,
     InputFormatOpt,
     InsightPeriodOpt,
+    MaxDroppedOpt,
     NoColorOpt,
     OutputOpt,
     PresetOpt,
@@ -28,6 +29,7 @@ from cjkit.cli.options import (
     SinceOpt,
     SparkConfOpt,
     SparkMasterOpt,
+    StrictOpt,
     TableOpt,
     TimeCol,
     TimeFormatOpt,
@@ -115,6 +117,8 @@ def funnel(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    max_dropped: MaxDroppedOpt = None,
+    strict: StrictOpt = False,
     step_exact: Annotated[
         bool,
         typer.Option("--step-exact", help="Take each --step as one event name, as written."),
@@ -179,6 +183,8 @@ def funnel(
                 input_format=input_format,
                 table=table,
                 query=query,
+                max_dropped=max_dropped,
+                strict=strict,
             ),
         )
         from cjkit.api import spark as engines

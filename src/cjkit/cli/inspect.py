@@ -8,6 +8,7 @@ from cjkit.cli.options import (
     EventsArg,
     FormatOpt,
     InputFormatOpt,
+    MaxDroppedOpt,
     ModelColumnsOpt,
     NoColorOpt,
     OutputOpt,
@@ -34,6 +35,7 @@ def inspect(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    max_dropped: MaxDroppedOpt = None,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
     table: TableOpt = None,
@@ -64,6 +66,7 @@ def inspect(
                 model=model,
                 table=table,
                 query=query,
+                max_dropped=max_dropped,
             ),
         )
         emit(report, fmt, output, no_color=no_color)

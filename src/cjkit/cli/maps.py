@@ -12,6 +12,7 @@ from cjkit.cli.app import app, err, reported
 from cjkit.cli.options import (
     EventCol,
     FormatOpt,
+    MaxDroppedOpt,
     ModelFormatOpt,
     OutputOpt,
     TimeCol,
@@ -39,6 +40,7 @@ def validate(
     event_col: EventCol = None,
     time_col: TimeCol = None,
     tz: TzOpt = None,
+    max_dropped: MaxDroppedOpt = None,
 ) -> None:
     """Check journey maps: schema, semantics and (with --data) the columns and events.
 
@@ -52,7 +54,11 @@ def validate(
     with reported():
         from cjkit import api
 
-        report = api.validate(maps, data or (), read_options(user_col, event_col, time_col, tz))
+        report = api.validate(
+            maps,
+            data or (),
+            read_options(user_col, event_col, time_col, tz, max_dropped=max_dropped),
+        )
         emit(report, fmt, None)
         if not report.ok:
             raise typer.Exit(1)

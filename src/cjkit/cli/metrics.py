@@ -16,6 +16,7 @@ from cjkit.cli.options import (
     EventsArg,
     FormatOpt,
     InputFormatOpt,
+    MaxDroppedOpt,
     ModelReqOpt,
     NoColorOpt,
     OutputOpt,
@@ -23,6 +24,7 @@ from cjkit.cli.options import (
     QueryOpt,
     SinceOpt,
     SpendOpt,
+    StrictOpt,
     TableOpt,
     TimeCol,
     TimeFormatOpt,
@@ -59,6 +61,8 @@ def metrics(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    max_dropped: MaxDroppedOpt = None,
+    strict: StrictOpt = False,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
     table: TableOpt = None,
@@ -100,6 +104,8 @@ def metrics(
                 input_format=input_format,
                 table=table,
                 query=query,
+                max_dropped=max_dropped,
+                strict=strict,
             ),
         )
         report = api.metrics(events, options)
@@ -116,7 +122,12 @@ def check(
         typer.Option("--baseline", help="A metrics JSON of an earlier run, for max_drop bounds."),
     ] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Fail (exit 1) on warn targets too.")
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail (exit 1) on warn targets too. Not the analyses' --strict: an unknown "
+            "event name stays a warning here.",
+        ),
     ] = False,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Always exit 0 when the check ran.")
@@ -135,6 +146,7 @@ def check(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    max_dropped: MaxDroppedOpt = None,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
     table: TableOpt = None,
@@ -173,6 +185,7 @@ def check(
                 input_format=input_format,
                 table=table,
                 query=query,
+                max_dropped=max_dropped,
             ),
         )
         report = api.check(events, options)

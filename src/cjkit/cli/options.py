@@ -6,6 +6,7 @@ build the read options with :func:`read_options` so every command reads events t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -18,7 +19,6 @@ from cjkit.errors import UsageError
 
 if TYPE_CHECKING:
     from cjkit.api import ReadOptions
-
 
 
 class Format(StrEnum):
@@ -81,6 +81,8 @@ class CheckFormat(StrEnum):
 EventsArg = Annotated[
     list[str], typer.Argument(help="Event files, globs or folders.", show_default=False)
 ]
+
+
 def _format_option(choices: type[StrEnum]) -> Any:
     """Return a ``--format`` option that accepts only ``choices`` (else exit 2, one line)."""
     names = [c.value for c in choices]
@@ -145,7 +147,9 @@ QueryOpt = Annotated[
 ]
 EngineOpt = Annotated[
     str,
-    typer.Option("--engine", help="local, or spark: phase 1 on Spark (pip install 'cjkit[spark]')."),
+    typer.Option(
+        "--engine", help="local, or spark: phase 1 on Spark (pip install 'cjkit[spark]')."
+    ),
 ]
 SparkMasterOpt = Annotated[
     str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
@@ -171,6 +175,57 @@ WeekStartOpt = Annotated[str, typer.Option("--week-start", help="monday or sunda
 ModelReqOpt = Annotated[
     str, typer.Option("--model", "-m", help="A built-in model or a map file.", show_default=False)
 ]
+# Not ``check --strict`` (fail on warn targets): this one is about the data's event names.
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict",
+        help="Fail (exit 2) when a step or stage event never occurs in the data (else a warning).",
+    ),
+]
+
+
+class Share(str):
+    """A ``--max-dropped`` value, with the name its errors give it (the flag or the config)."""
+
+    label = "--max-dropped"
+
+
+def _max_dropped_value(ctx: typer.Context, value: str | None) -> str | None:
+    """Check a ``--max-dropped`` share at parse time (one line, exit 2) and note its source.
+
+    The flag outranks ``CJKIT_MAX_DROPPED``, which outranks a config file's ``max-dropped``
+    (the variables outrank the files): with the variable set, the file's value is dropped and
+    the library reads the variable itself.
+    """
+    if value is None or not str(value).strip():
+        return None
+    from cjkit.environment import MAX_DROPPED, parse_share
+
+    from_file = getattr(ctx.get_parameter_source("max_dropped"), "name", "") == "DEFAULT_MAP"
+    if from_file and os.environ.get(MAX_DROPPED, "").strip():
+        return None
+    share = Share(str(value))
+    share.label = "max-dropped (config)" if from_file else "--max-dropped"
+    try:
+        parse_share(share, share.label)
+    except UsageError as exc:
+        err(f"Error: {exc}")
+        raise typer.Exit(2) from None
+    return share
+
+
+MaxDroppedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-dropped",
+        metavar="SHARE",
+        help="Fail (exit 2) when more than this share of rows (1%, 0.01) has no unit or no time "
+        "[default: $CJKIT_MAX_DROPPED, else no limit].",
+        show_default=False,
+        callback=_max_dropped_value,
+    ),
+]
 SpendOpt = Annotated[
     str | None,
     typer.Option("--spend", help="Spend file (CSV or Parquet: date, channel, amount) for CAC."),
@@ -189,10 +244,14 @@ def read_options(
     model: str | None = None,
     table: str | None = None,
     query: str | None = None,
+    strict: bool = False,
+    max_dropped: str | None = None,
 ) -> ReadOptions:
-    """Return the library's read options for the column, zone, time-format and input flags."""
+    """Return the library's read options for the column, zone, time-format and input flags,
+    ``--strict`` and ``--max-dropped`` (raise UsageError for a bad share)."""
     from cjkit.api import ReadOptions
 
+    share, share_name = _max_dropped(max_dropped)
     return ReadOptions(
         user_col=user_col,
         event_col=event_col,
@@ -204,7 +263,20 @@ def read_options(
         model=model,
         table=table,
         query=query,
+        strict=strict,
+        max_dropped=share,
+        max_dropped_name=share_name,
     )
+
+
+def _max_dropped(text: str | None) -> tuple[float | None, str]:
+    """Return ``--max-dropped`` as a share and the name its errors give it."""
+    from cjkit.environment import parse_share
+
+    if text is None or not text.strip():
+        return None, "--max-dropped"
+    label = getattr(text, "label", "--max-dropped")
+    return parse_share(text, label), label
 
 
 def engine_options(engine: str, master: str, conf: list[str] | None) -> Any:

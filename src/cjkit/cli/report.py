@@ -16,12 +16,14 @@ from cjkit.cli.options import (
     EventCol,
     EventsArg,
     InputFormatOpt,
+    MaxDroppedOpt,
     ModelReqOpt,
     OutputOpt,
     PresetOpt,
     ReportFormatOpt,
     SinceOpt,
     SpendOpt,
+    StrictOpt,
     TimeCol,
     TimeFormatOpt,
     TzOpt,
@@ -83,6 +85,8 @@ def report(
     time_col: TimeCol = None,
     tz: TzOpt = None,
     time_format: TimeFormatOpt = None,
+    max_dropped: MaxDroppedOpt = None,
+    strict: StrictOpt = False,
     preset: PresetOpt = None,
     input_format: InputFormatOpt = None,
 ) -> None:
@@ -124,6 +128,8 @@ def report(
                 time_format,
                 preset=preset,
                 input_format=input_format,
+                max_dropped=max_dropped,
+                strict=strict,
             ),
         )
         result = api.report(events, options)

@@ -39,6 +39,9 @@ VARIABLES = {
 PATH_KEYS = {"model", "spend", "baseline", "data"}
 # (command, key) pairs a setting never reaches: `init --model` picks the built-in to extend.
 EXCLUDED = {("init", "model"), ("init", "output")}
+# (command, key) pairs only the command's own table reaches: `check --strict` fails on warn
+# targets, while the top-level `strict` (`funnel --strict`…) makes unknown event names errors.
+OWN_TABLE_ONLY = {("check", "strict")}
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,10 @@ class ColumnMap:
     event_fallback: str | None = None
     aliases: Mapping[str, str] = field(default_factory=dict)
     revenue: RevenueRule | None = None
+    # The share of rows that may be dropped (no unit or no time) before a read fails, and the
+    # name the error gives that limit (``--max-dropped``); None: CJKIT_MAX_DROPPED, else no limit.
+    max_dropped: float | None = None
+    max_dropped_name: str = "max_dropped"
 
 
 class Columns(dict[str, pl.DataType]):
@@ -118,6 +122,7 @@ class Events:
     # Rows of an in-memory frame (no file to estimate them from).
     known_rows: int | None = None
     source_columns: list[str] = field(default_factory=list)  # the first file's own columns
+    max_dropped: tuple[float, str] | None = None  # (share, its name) from the column map
 
     def __post_init__(self) -> None:
         self.columns = Columns(self.columns, self._add_path)
@@ -334,6 +339,8 @@ def _read_frame(source: pl.LazyFrame | pl.DataFrame, cmap: ColumnMap) -> Events:
 def finish(events: Events, cmap: ColumnMap) -> Events:
     """Apply the aliases, the revenue rule and identity merging of ``cmap`` to ``events``."""
     events.preset = cmap.preset
+    if cmap.max_dropped is not None:
+        events.max_dropped = (cmap.max_dropped, cmap.max_dropped_name)
     for name, source in cmap.aliases.items():
         if name in events.columns or source not in events.columns:
             continue
@@ -492,9 +499,11 @@ def raise_for_quality(events: Events, row: dict[str, object]) -> None:
             f"dropped {dropped:,} row(s) with no unit or no time "
             f"({no_unit:,} without a unit, {no_time:,} without a time)"
         )
-        limit = max_dropped()
+        limit, name = events.max_dropped or (max_dropped(), MAX_DROPPED)
         if limit is not None and share > limit:
-            raise InputError(f"{message}: {share:.1%} of the rows, more than {MAX_DROPPED} allows")
+            raise InputError(
+                f"{message}: {share:.1%} of the rows, more than {name} allows ({limit * 100:g}%)"
+            )
         if share > WARN_DROPPED:
             message += f"; that is {share:.1%} of the rows: check the unit and time columns"
         events.warnings.append(message)

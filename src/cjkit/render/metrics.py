@@ -19,6 +19,7 @@ from cjkit.render.console import console_width
 from cjkit.render.github import annotation
 from cjkit.render.table import bar, kv_table, new_table, num, pct
 from cjkit.report.core import segment_text
+from cjkit.report.meaning import stage_meaning
 from cjkit.report.metrics import (
     Breakdown,
     CheckReport,
@@ -491,6 +492,10 @@ def metrics_table(report: MetricsReport, explain: bool = False) -> RenderableTyp
         parts.extend(_section_head(st, explain))
         section = _SECTIONS.get(st.kind, _declared)
         parts.extend(section(st))
+        meaning = stage_meaning(report, st)  # the funnel count against the stage's own count
+        if meaning is not None:
+            shown = meaning.explanation if explain else [meaning.line]
+            parts.extend(Text(line, style="dim") for line in shown)
         parts.extend(Text(f"Note: {note}", style="yellow") for note in st.notes)
     for b in report.breakdowns:
         parts.append(Text(""))
@@ -554,6 +559,8 @@ def metrics_markdown(report: MetricsReport) -> str:
         if rows:
             out += ["", "| metric | value |", "| --- | ---: |", *rows]
         out += ["", *[f"> Note: {note}" for note in st.notes]] if st.notes else []
+        meaning = stage_meaning(report, st)
+        out += ["", f"_{_md_escape(meaning.line)}_"] if meaning is not None else []
     for b in report.breakdowns:
         heads = [_headline(st, st.numbers)[0] for st in report.stages]
         out += [
