@@ -2,12 +2,22 @@
 
 The CLI has one boundary that prints these as a one-line ``Error: …`` and exits with
 ``exit_code``. Anything else that escapes is a bug (exit 3).
+
+Errors name options by their field (``period``, ``week_start``), as a library user passes them;
+the CLI names its flags instead (``--period``, ``--week-start``). An error says which words are
+options: ``option`` is the field the message starts with (``"period: expected …"``), and each
+field in ``options`` stands in the message (and the hint) as ``{field}``. ``str(error)`` names the
+fields; :meth:`CjkitError.text` with the CLI's naming function names the flags.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+
+
+def _same(field: str) -> str:
+    return field
 
 
 class CjkitError(Exception):
@@ -15,13 +25,40 @@ class CjkitError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        option: str | None = None,
+        options: Sequence[str] = (),
+    ) -> None:
+        self._template = (message, hint)
+        self.option = option
+        self.options = tuple(options)
+        self.message = self.text()
+        self.hint = self.hint_text()
+        super().__init__(self.message)
 
     def __str__(self) -> str:
         return self.message
+
+    def text(self, name: Callable[[str], str] = _same) -> str:
+        """Return the message with every option named by ``name`` (by default, its field)."""
+        message = self._fill(self._template[0], name)
+        if self.option and message.startswith(self.option):
+            message = name(self.option) + message[len(self.option) :]
+        return message
+
+    def hint_text(self, name: Callable[[str], str] = _same) -> str | None:
+        """Return the hint with every option in ``options`` named by ``name``."""
+        hint = self._template[1]
+        return None if hint is None else self._fill(hint, name)
+
+    def _fill(self, text: str, name: Callable[[str], str]) -> str:
+        for field in self.options:
+            text = text.replace("{" + field + "}", name(field))
+        return text
 
 
 class UsageError(CjkitError):
@@ -95,12 +132,14 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f"did you mean '{match[0]}'?" if match else None
 
 
-def one_of(flag: str, value: str, choices: Sequence[str]) -> str:
-    """Return ``value`` when it is one of ``choices``; raise UsageError naming ``flag``."""
+def one_of(field: str, value: str, choices: Sequence[str]) -> str:
+    """Return ``value`` when it is one of ``choices``; raise UsageError naming ``field`` (an
+    option's field name, such as ``week_start``: the CLI names its flag)."""
     if value not in choices:
         raise UsageError(
-            f"{flag}: expected one of {', '.join(choices)}, got {value!r}",
+            f"{field}: expected one of {', '.join(choices)}, got {value!r}",
             hint=did_you_mean(value, choices),
+            option=None if field.startswith("-") else field,
         )
     return value
 

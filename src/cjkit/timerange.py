@@ -38,11 +38,11 @@ def zone(name: str) -> ZoneInfo:
     """Return the IANA zone ``name``; raise UsageError for one zoneinfo or Polars doesn't know."""
     problem = zone_problem(name)
     if problem:
-        raise UsageError(f"--tz: {problem}")
+        raise UsageError(f"tz: {problem}", option="tz")
     return ZoneInfo(name)
 
 
-def _parse(flag: str, text: str, tz: ZoneInfo, *, end_of_day: bool) -> datetime:
+def _parse(field: str, text: str, tz: ZoneInfo, *, end_of_day: bool) -> datetime:
     raw = text.strip()
     try:
         if len(raw) == 10:
@@ -52,8 +52,8 @@ def _parse(flag: str, text: str, tz: ZoneInfo, *, end_of_day: bool) -> datetime:
             return moment + timedelta(days=1, microseconds=-1) if end_of_day else moment
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        msg = f"{flag}: can't read {text!r} as a date or time (expected 2025-01-31 or 2025-01-31T09:30)"
-        raise UsageError(msg) from None
+        msg = f"{field}: can't read {text!r} as a date or time (expected 2025-01-31 or 2025-01-31T09:30)"
+        raise UsageError(msg, option=field) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=tz)
 
 
@@ -75,11 +75,11 @@ class TimeRange:
 def parse_range(since: str | None, until: str | None, tz_name: str = "UTC") -> TimeRange:
     """Return the range in UTC; raise UsageError for bad values or ``until`` before ``since``."""
     tz = zone(tz_name)
-    start = _parse("--since", since, tz, end_of_day=False) if since else None
-    end = _parse("--until", until, tz, end_of_day=True) if until else None
+    start = _parse("since", since, tz, end_of_day=False) if since else None
+    end = _parse("until", until, tz, end_of_day=True) if until else None
     if start and end and end < start:
-        msg = f"--until ({until}) is before --since ({since})"
-        raise UsageError(msg)
+        msg = f"{{until}} ({until}) is before {{since}} ({since})"
+        raise UsageError(msg, options=("until", "since"))
     return TimeRange(_utc(start), _utc(end))
 
 

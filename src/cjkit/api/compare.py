@@ -43,7 +43,7 @@ def metrics_compare(
     change}]}``; raise UsageError for a bad ``mode`` or ``alpha``."""
     scipy_stats()
     if not 0 < alpha < 1:
-        raise UsageError(f"--alpha: expected a number between 0 and 1, got {alpha}")
+        raise UsageError(f"alpha: expected a number between 0 and 1, got {alpha}", option="alpha")
     loaded = loader.load(options.model)
     model = options.read.adapt(loaded.map)
     column_map = options.read.column_map(model)
@@ -54,7 +54,7 @@ def metrics_compare(
         time_range,
         USER,
     )
-    period = cast(Period, one_of("--period", options.period or model.settings.period, PERIODS))
+    period = cast(Period, one_of("period", options.period or model.settings.period, PERIODS))
 
     def step_events(clean: pl.LazyFrame) -> dict[str, pl.LazyFrame]:
         frame = clean.select(*[pl.col(c) for c in spec.columns() if c != sources.RAW_TIME])
@@ -127,11 +127,11 @@ def retention_compare(paths: Sequence[str], options: Any, mode: str, alpha: floa
 
     scipy_stats()
     if not 0 < alpha < 1:
-        raise UsageError(f"--alpha: expected a number between 0 and 1, got {alpha}")
+        raise UsageError(f"alpha: expected a number between 0 and 1, got {alpha}", option="alpha")
     tz = options.read.column_map().tz
     current = parse_range(options.since, options.until, tz)
-    period = cast(Period, one_of("--period", options.period, PERIODS))
-    week_start = cast(WeekStart, one_of("--week-start", options.week_start, WEEK_STARTS))
+    period = cast(Period, one_of("period", options.period, PERIODS))
+    week_start = cast(WeekStart, one_of("week_start", options.week_start, WEEK_STARTS))
     full = current.since is not None and current.until is not None
     ranges: dict[str, TimeRange] = {}
     if full:
@@ -155,7 +155,7 @@ def retention_compare(paths: Sequence[str], options: Any, mode: str, alpha: floa
         k = 1 if options.periods >= 1 else 0
         done = [c for c in cohorts if c.complete[k]]
         if not done:
-            raise UsageError("--compare: no cohort has a complete period 1 yet")
+            raise UsageError("compare: no cohort has a complete period 1 yet", option="compare")
         last = done[-1]
         ranges["now"] = _cohort_range(last.index, period, tz, week_start)
         ranges.setdefault("then", _cohort_range(last.index - 1, period, tz, week_start))
@@ -194,7 +194,8 @@ def _explicit(mode: str, tz: str) -> TimeRange:
     then = parse_range(a.strip() or None, b.strip() or None, tz) if sep else TimeRange()
     if then.since is None or then.until is None:
         raise UsageError(
-            f"--compare: expected 'previous' or a range such as 2025-03-01..2025-03-31, got {mode!r}"
+            f"compare: expected 'previous' or a range such as 2025-03-01..2025-03-31, got {mode!r}",
+            option="compare",
         )
     return then
 

@@ -66,7 +66,8 @@ def journey(paths: Sequence[str], options: JourneyOptions) -> JourneyReport:
     if rows.height == 0:
         raise InputError(
             f"no events for unit {options.unit!r} in column '{column_map.user}'"
-            + (" (check --user-col)" if column_map.user == USER else "")
+            + (" (check {user_col})" if column_map.user == USER else ""),
+            options=("user_col",),
         )
     names = [s.name for s in spec.steps]
     unit_row = table.row(0, named=True) if table.height else None

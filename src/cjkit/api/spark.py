@@ -49,7 +49,10 @@ class EngineOptions:
     def spark(self) -> bool:
         """Return whether phase 1 runs on Spark; raise UsageError for an unknown engine."""
         if self.engine not in ENGINES:
-            raise UsageError(f"--engine: expected one of {', '.join(ENGINES)}, got {self.engine!r}")
+            raise UsageError(
+                f"engine: expected one of {', '.join(ENGINES)}, got {self.engine!r}",
+                option="engine",
+            )
         return self.engine == "spark"
 
     def session(self) -> Any:
@@ -82,8 +85,9 @@ def _collect(units: Any, rows: int) -> pl.DataFrame:
     base = spark.conf.get("spark.cjkit.spillPath", None)
     if base is None and not spark.sparkContext.master.startswith("local"):
         raise UsageError(
-            "the per-unit table is too big to collect: set --spark-conf "
-            "spark.cjkit.spillPath=DIR (a folder the driver and executors share)"
+            "the per-unit table is too big to collect: set {conf} "
+            "spark.cjkit.spillPath=DIR (a folder the driver and executors share)",
+            options=("conf",),
         )
     folder = base or tempfile.mkdtemp(prefix="cjkit-units-")
     units.write.mode("overwrite").parquet(folder)
@@ -122,7 +126,11 @@ def funnel(paths: Sequence[str], options: FunnelOptions, engine: EngineOptions) 
     if not engine.spark:
         return core_funnel(paths, options)
     if options.insight is not None and options.insight.active():
-        raise UsageError("--engine spark: the insight flags (--compare, --trend …) run locally")
+        raise UsageError(
+            "engine spark: the insight flags ({compare}, {trend} …) run locally",
+            option="engine",
+            options=("compare", "trend"),
+        )
     loaded = load_model(options.model) if options.model else None
     model = options.read.adapt(loaded.map) if loaded else None
     column_map = options.read.column_map(model)

@@ -143,8 +143,9 @@ def reported(progress: str | None = None) -> Iterator[None]:
             err(f"Error: {problem}")
         raise typer.Exit(exc.exit_code) from None
     except CjkitError as exc:
-        hint = f" (hint: {exc.hint})" if exc.hint else ""
-        err(f"Error: {exc}{hint}")
+        from cjkit.cli.boundary import error_line
+
+        err(error_line(exc))
         raise typer.Exit(exc.exit_code) from None
     except (typer.Exit, typer.Abort, _CLICK_ERROR):
         raise

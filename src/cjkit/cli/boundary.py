@@ -6,6 +6,9 @@ raise, ``BaseException`` included (pyo3's ``PanicException`` is one). User-cause
 are exit 2 with the file and what was expected; signals are 130 and 143; a reader that closed
 stdout (``| head -1``) ends quietly with 141, as a process killed by SIGPIPE does. Only what
 is left is a bug (exit 3).
+
+:func:`error_line` prints a :class:`~cjkit.errors.CjkitError`: the library names options by
+their field (``week_start``), the CLI by its flag (``--week-start``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import os
 import sys
 from dataclasses import dataclass
 
-from cjkit.errors import Terminated
+from cjkit.errors import CjkitError, Terminated
 
 # Errors of the operating system about a path the user gave.
 _PATH_ERRNOS = {
@@ -44,6 +47,17 @@ class Outcome:
 
     code: int
     line: str
+
+
+def flag(field: str) -> str:
+    """Return the CLI flag of an option's field name: ``week_start`` is ``--week-start``."""
+    return "--" + field.replace("_", "-")
+
+
+def error_line(exc: CjkitError) -> str:
+    """Return the line the CLI prints for ``exc``: its message and hint, options as flags."""
+    hint = exc.hint_text(flag)
+    return f"Error: {exc.text(flag)}" + (f" (hint: {hint})" if hint else "")
 
 
 def first_line(exc: BaseException) -> str:

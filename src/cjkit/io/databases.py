@@ -52,7 +52,7 @@ def table_sql(table: str) -> str:
     """Return ``schema.table`` (or ``table``) quoted part by part."""
     parts = table.split(".")
     if not all(parts) or len(parts) > 3:
-        raise UsageError(f"--table {table!r}: expected TABLE or SCHEMA.TABLE")
+        raise UsageError(f"table {table!r}: expected TABLE or SCHEMA.TABLE", option="table")
     return ".".join(quote(p) for p in parts)
 
 
@@ -67,7 +67,10 @@ class Relation:
     def of(cls, table: str | None, query: str | None) -> Relation:
         """Return the relation for ``--table`` or ``--query``; raise UsageError for neither/both."""
         if bool(table) == bool(query):
-            raise UsageError("a database input needs exactly one of --table T or --query SQL")
+            raise UsageError(
+                "a database input needs exactly one of {table} T or {query} SQL",
+                options=("table", "query"),
+            )
         if table:
             return cls(table_sql(table), f"table {table}")
         text = (query or "").strip().rstrip(";")

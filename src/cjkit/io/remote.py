@@ -77,13 +77,17 @@ def is_remote(paths: Sequence[str], cmap: sources.ColumnMap) -> bool:
     if not remote:
         if wants_db:
             raise UsageError(
-                "--table and --query read a database: give a postgresql:// URI or a .duckdb file"
+                "{table} and {query} read a database: give a postgresql:// URI or a .duckdb file",
+                options=("table", "query"),
             )
         return False
     if len(paths) > 1:
         raise UsageError("a database or object-store input must be the only input")
     if remote[0] == "cloud" and wants_db:
-        raise UsageError("--table and --query apply to databases, not to object-store paths")
+        raise UsageError(
+            "{table} and {query} apply to databases, not to object-store paths",
+            options=("table", "query"),
+        )
     return True
 
 

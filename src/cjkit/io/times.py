@@ -125,7 +125,8 @@ def numeric_time(
     if time_format in ("iso",):
         raise InputError(
             f"{path}: the time column '{column}' holds numbers, not ISO-8601 text",
-            hint="use --time-format epoch_s, epoch_ms, epoch_us, epoch_ns or date",
+            hint="use {time_format} epoch_s, epoch_ms, epoch_us, epoch_ns or date",
+            options=("time_format",),
         )
     unit = time_format
     if unit == "auto":
@@ -250,13 +251,15 @@ def _guess(path: Path, values: list[str], column: str) -> str:
             raise InputError(
                 f"{path}: can't read {value!r} in column '{column}' as a time "
                 "(expected ISO-8601 such as 2025-01-31T09:30:00Z, a date, or epoch seconds)",
-                hint="set --time-format when the column is ambiguous",
+                hint="set {time_format} when the column is ambiguous",
+                options=("time_format",),
             )
     if len(kinds) > 1:
         raise InputError(
             f"{path}: column '{column}' mixes time formats ({', '.join(sorted(kinds))}), "
             f"e.g. {values[0]!r}",
-            hint="convert the column to one format, or pass --time-format",
+            hint="convert the column to one format, or pass {time_format}",
+            options=("time_format",),
         )
     return {"iso": "iso", "date": "date", "epoch": "epoch_auto"}[kinds.pop()]
 

@@ -44,7 +44,10 @@ def resolve(
     """Return (then, now): the compared range and the current one; raise UsageError."""
     has_range = current.since is not None and current.until is not None
     if (current.since is None) != (current.until is None):
-        raise UsageError("--compare needs both --since and --until, or neither")
+        raise UsageError(
+            "{compare} needs both {since} and {until}, or neither",
+            options=("compare", "since", "until"),
+        )
     now = current if has_range else _last_complete(period, tz, week_start, data_end, window_s)
     if mode == "previous":
         assert now.since is not None
@@ -57,12 +60,13 @@ def resolve(
     text = mode.strip()
     if ".." not in text:
         raise UsageError(
-            f"--compare: expected 'previous' or a range such as 2025-03-01..2025-03-31, got {mode!r}"
+            f"compare: expected 'previous' or a range such as 2025-03-01..2025-03-31, got {mode!r}",
+            option="compare",
         )
     a, _, b = text.partition("..")
     then = parse_range(a.strip() or None, b.strip() or None, tz)
     if then.since is None or then.until is None:
-        raise UsageError(f"--compare {mode}: give both ends of the range (A..B)")
+        raise UsageError(f"compare {mode}: give both ends of the range (A..B)", option="compare")
     return then, now
 
 
@@ -82,7 +86,7 @@ def _last_complete(
     """Return the last period whose every entrant has had the whole window by the data's end
     (its last moment + window ≤ the last event): a later one would compare unfinished journeys."""
     if data_end is None:
-        raise UsageError("--compare previous: the data has no events to compare")
+        raise UsageError("compare previous: the data has no events to compare", option="compare")
     latest = data_end - timedelta(seconds=window_s)
     index = per.index_of(latest, period, tz, week_start)
     if per.start_of(index + 1, period, tz, week_start) - ONE_US > latest:

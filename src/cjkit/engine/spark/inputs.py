@@ -50,7 +50,9 @@ def read(spark: Any, paths: Sequence[str], cmap: sources.ColumnMap) -> Any:
             fixed = [("s3a://" + p[5:]) if p.lower().startswith("s3://") else p for p in paths]
             formats = {_reader_format(p) for p in fixed}
             if len(formats) > 1:
-                raise UsageError("--engine spark reads one format at a time (got a mix)")
+                raise UsageError(
+                    "engine spark reads one format at a time (got a mix)", option="engine"
+                )
             fmt = formats.pop()
             reader = spark.read
             if fmt in ("csv", "tsv"):

@@ -42,18 +42,25 @@ def require() -> None:
     try:
         import pyspark  # noqa: F401
     except ImportError:
-        raise UsageError("--engine spark needs pyspark: pip install 'cjkit[spark]'") from None
+        raise UsageError(
+            "engine spark needs pyspark: pip install 'cjkit[spark]'", option="engine"
+        ) from None
     java = (
         os.path.join(os.environ["JAVA_HOME"], "bin", "java")
         if os.environ.get("JAVA_HOME")
         else shutil.which("java")
     )
     if not java or not os.path.exists(java):
-        raise UsageError("--engine spark needs Java 17 or later (install a JDK, or set JAVA_HOME)")
+        raise UsageError(
+            "engine spark needs Java 17 or later (install a JDK, or set JAVA_HOME)",
+            option="engine",
+        )
     try:
         subprocess.run([java, "-version"], capture_output=True, timeout=30, check=True)
     except (OSError, subprocess.SubprocessError):
-        raise UsageError(f"--engine spark: {java} -version failed; install Java 17+") from None
+        raise UsageError(
+            f"engine spark: {java} -version failed; install Java 17+", option="engine"
+        ) from None
 
 
 def parse_conf(items: tuple[str, ...] | list[str]) -> dict[str, str]:
@@ -62,7 +69,7 @@ def parse_conf(items: tuple[str, ...] | list[str]) -> dict[str, str]:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise UsageError(f"--spark-conf {item!r}: expected KEY=VALUE")
+            raise UsageError(f"conf {item!r}: expected KEY=VALUE", option="conf")
         out[key.strip()] = value.strip()
     return out
 
