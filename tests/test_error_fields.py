@@ -15,6 +15,7 @@ import pytest
 from cjkit.cli import main
 from cjkit.cli.boundary import error_line, flag
 from cjkit.engine.insight import compare
+from cjkit.engine.spark.session import parse_conf
 from cjkit.errors import InputError, UsageError, one_of
 from cjkit.io.databases import Relation
 from cjkit.timerange import TimeRange, parse_range
@@ -39,6 +40,14 @@ def events(tmp_path: Path) -> str:
 def test_flag_of_a_field() -> None:
     assert flag("week_start") == "--week-start"
     assert flag("since") == "--since"
+    assert flag("conf") == "--spark-conf"  # EngineOptions.conf
+
+
+def test_spark_conf_item_names_the_field() -> None:
+    with pytest.raises(UsageError) as info:
+        parse_conf(["spark.driver.memory"])
+    assert str(info.value) == "conf 'spark.driver.memory': expected KEY=VALUE"
+    assert error_line(info.value) == "Error: --spark-conf 'spark.driver.memory': expected KEY=VALUE"
 
 
 def test_leading_option_is_the_field_in_the_library_and_the_flag_in_the_cli(

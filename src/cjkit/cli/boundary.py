@@ -49,9 +49,13 @@ class Outcome:
     line: str
 
 
+# Fields whose flag is not the field name with dashes: EngineOptions.conf is --spark-conf.
+_FLAGS = {"conf": "--spark-conf"}
+
+
 def flag(field: str) -> str:
     """Return the CLI flag of an option's field name: ``week_start`` is ``--week-start``."""
-    return "--" + field.replace("_", "-")
+    return _FLAGS.get(field, "--" + field.replace("_", "-"))
 
 
 def error_line(exc: CjkitError) -> str:
