@@ -1,8 +1,9 @@
 """Result dataclasses for retention, lifecycle and stickiness (no I/O, no rich).
 
 They follow the report protocol of :mod:`cjkit.report`: a ``kind``, ``to_dict()`` with
-``schema_version`` (design §6), and ``to_rows()`` for CSV. ``warnings`` (rows dropped while
-reading) is for the CLI to print; it is not part of the JSON document.
+``schema_version`` (``schemas/<kind>.schema.json`` describes it), and ``to_rows()`` for CSV.
+``warnings`` (rows dropped while reading) is for the CLI to print; it is not part of the JSON
+document.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ class RetentionReport:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document of design §6."""
+        """Return the JSON document (``schemas/<kind>.schema.json`` describes it)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "kind": self.kind,
@@ -211,7 +212,7 @@ class LifecycleReport:
     kind: str = "lifecycle"
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document of design §6."""
+        """Return the JSON document (``schemas/<kind>.schema.json`` describes it)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "kind": self.kind,
@@ -239,7 +240,7 @@ class StickinessReport:
     kind: str = "stickiness"
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document of design §6."""
+        """Return the JSON document (``schemas/<kind>.schema.json`` describes it)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "kind": self.kind,

@@ -1,7 +1,7 @@
 """Result dataclasses (no I/O, no rich). Each report gives JSON (``to_dict``) and tidy rows.
 
 Every report has a ``kind`` (``funnel``, ``retention``, ``metrics``, …), a ``to_dict()`` that
-follows design §6 and carries ``schema_version``, and ``to_rows()``: a tidy table (one row per
+follows its schema in ``cjkit/report/schemas/`` and carries ``schema_version``, and ``to_rows()``: a tidy table (one row per
 step, segment or period) for CSV. Renderers in ``cjkit.render`` draw them for people.
 """
 
@@ -19,7 +19,7 @@ class Report(Protocol):
     kind: str
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document (design §6)."""
+        """Return the JSON document."""
         ...
 
     def to_rows(self) -> list[dict[str, Any]]:
@@ -99,7 +99,7 @@ class FunnelReport:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document of design §6."""
+        """Return the JSON document (``schemas/<kind>.schema.json`` describes it)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "kind": self.kind,
@@ -168,7 +168,7 @@ class InspectReport:
     identity: dict[str, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document of design §6."""
+        """Return the JSON document (``schemas/<kind>.schema.json`` describes it)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "kind": self.kind,

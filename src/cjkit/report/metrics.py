@@ -1,7 +1,7 @@
 """Result dataclasses of ``cjkit metrics`` and ``cjkit check`` (no I/O, no rich).
 
 They follow the report protocol of :mod:`cjkit.report`: ``kind``, ``to_dict()`` with
-``schema_version`` (design §6) and ``to_rows()`` for CSV. ``warnings`` is for the CLI to print;
+``schema_version`` (docs/metrics.md, "9. The metrics JSON") and ``to_rows()`` for CSV. ``warnings`` is for the CLI to print;
 it is not part of the JSON document.
 
 A metric value is a number, None (a zero denominator or missing data), or — for the money
@@ -75,7 +75,7 @@ class StageResult:
         return self.numbers.id
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form (design §6, plus index, events, ci, detail, tables, notes)."""
+        """Return the JSON form (name, kind, metrics, plus index, events, ci, detail, tables, notes)."""
         numbers = self.numbers.to_dict()
         return {
             "id": self.id,
@@ -191,7 +191,7 @@ class MetricsReport:
         return None
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document of design §6."""
+        """Return the JSON document (``schemas/metrics.schema.json`` describes it)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "kind": self.kind,

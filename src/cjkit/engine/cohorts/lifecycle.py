@@ -1,6 +1,6 @@
 """Lifecycle (new, returning, resurrecting, dormant) and stickiness over calendar periods.
 
-Semantics (design §4, semantics.md §3): a unit is *active* in a period when it did the chosen
+Semantics (docs/metrics.md, "Cohort metrics"): a unit is *active* in a period when it did the chosen
 event there (any event by default).
 
 * Lifecycle, per period P: ``new`` = active, and the unit's first-ever chosen event (over the

@@ -1,6 +1,6 @@
 """Retention: cohort tables, the weighted-average curve, churn and usage frequency per period.
 
-Semantics (design §4, semantics.md §2; the formulas are in docs/metrics.md, "Cohort metrics"):
+Semantics (the formulas are in docs/metrics.md, "Cohort metrics"):
 
 * Periods are calendar periods cut in the report's zone (:mod:`cjkit.engine.periods`).
 * ``recurring`` (PostHog's default): every period in which a unit did the start event opens a

@@ -190,7 +190,7 @@ def _sequence(frame: pl.DataFrame, spec: FunnelSpec) -> pl.DataFrame:
     tie), with ``uid``, the unit's ordinal.
 
     A unit's order is (time, tie code, breakdown values); rows still tied are interchangeable,
-    so nothing depends on row or file order (design §2). Units are grouped by a 64-bit hash of
+    so nothing depends on row or file order (docs/metrics.md, 2.2 The sequence). Units are grouped by a 64-bit hash of
     the unit: sorting integers is several times faster than sorting strings. Two units that
     share a hash (about one chance in a million at 5M units) are detected, and then the events
     are sorted by the unit itself.

@@ -1,6 +1,6 @@
 """Significance tests for rates, means and medians, on top of ``scipy.stats``.
 
-The choices (docs/metrics.md, "Diagnose"; semantics §9):
+The choices (docs/metrics.md, "Diagnose"):
 
 * two rates: the pooled two-proportion z-test, two-sided, without continuity correction; when
   an expected cell count of the 2×2 table is below 5, Fisher's exact test (two-sided);

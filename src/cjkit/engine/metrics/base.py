@@ -1,6 +1,6 @@
 """What every stage-kind module shares: the resolved plan of a stage, column names, grouping.
 
-``cjkit metrics`` works in the two phases of design §1:
+``cjkit metrics`` works in two phases, as every analysis does:
 
 * phase 1 (lazy, collected once): the events are reduced to one row per unit (``units``) with
   the population flags, the acquisition time, the segment values and each stage's per-unit
