@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
-from cjkit.engine.clv.fit import Fit, Floats, Index, maximise
+from cjkit.engine.clv.fit import Fit, Floats, Index, bins, maximise
 
 NAMES = ("r", "alpha", "a", "b")
 
@@ -31,43 +31,108 @@ class Summary:
     weight: Floats
 
     @cached_property
-    def x_levels(self) -> tuple[Floats, Index]:
-        """Return the distinct x and each row's index into them.
+    def prepared(self) -> Prepared:
+        """Return what the likelihood needs that does not depend on the parameters."""
+        return Prepared.of(self)
 
-        The special functions (log-gamma, digamma, log-beta) depend on the parameters and on x
-        only, and x takes few distinct values, so they are evaluated once per distinct x and
-        gathered: the fit's cost per iteration is then a few array operations per row.
-        """
-        levels, index = np.unique(self.x, return_inverse=True)
-        return levels, index
+
+@dataclass(frozen=True)
+class Prepared:
+    """The parameter-free parts of the likelihood, computed once per fit.
+
+    Every term of the log-likelihood but one depends on a row through x, t_x or T alone, and
+    each takes few distinct values (purchase days): those terms are evaluated once per distinct
+    value and summed with the weights of its rows (``*_weight``: Σw, ``*_wx``: Σw·x). Only the
+    log of the two-term sum in eq. 6 is genuinely per row, and only for repeat buyers (x > 0):
+    for x = 0 the second term is absent.
+    """
+
+    total_weight: float
+    x_levels: Floats  # distinct x
+    x_weight: Floats  # Σw per distinct x
+    T_levels: Floats  # distinct T
+    T_weight: Floats  # Σw per distinct T
+    T_wx: Floats  # Σw·x per distinct T
+    t_levels: Floats  # distinct t_x among repeat buyers
+    rx_levels: Floats  # distinct x among repeat buyers (all ≥ 1)
+    # Repeat buyers, one entry per row: x, weight and indices into the levels above.
+    rx: Floats
+    rw: Floats
+    r_at_x: Index
+    r_at_T: Index
+    r_at_t: Index
+
+    @classmethod
+    def of(cls, data: Summary) -> Prepared:
+        w = data.weight
+        x_levels, at_x = np.unique(data.x, return_inverse=True)
+        T_levels, at_T = np.unique(data.T, return_inverse=True)
+        repeat = data.x > 0
+        rx = data.x[repeat]
+        rx_levels, r_at_x = np.unique(rx, return_inverse=True)
+        t_levels, r_at_t = np.unique(data.t_x[repeat], return_inverse=True)
+        return cls(
+            total_weight=float(w.sum()),
+            x_levels=x_levels,
+            x_weight=bins(at_x, w, len(x_levels)),
+            T_levels=T_levels,
+            T_weight=bins(at_T, w, len(T_levels)),
+            T_wx=bins(at_T, w * data.x, len(T_levels)),
+            t_levels=t_levels,
+            rx_levels=rx_levels,
+            rx=rx,
+            rw=w[repeat],
+            r_at_x=r_at_x,
+            r_at_T=at_T[repeat],
+            r_at_t=r_at_t,
+        )
 
 
 def log_likelihood(params: Floats, data: Summary) -> tuple[float, Floats]:
-    """Return the summed log-likelihood and its gradient in (r, α, a, b)."""
-    r, alpha, a, b = params
-    x, t_x, T, w = data.x, data.t_x, data.T, data.weight
-    levels, at = data.x_levels
-    repeat = x > 0
-    log_T = np.log(alpha + T)
-    log_t = np.log(alpha + t_x)
-    a1 = (gammaln(r + levels) - gammaln(r))[at] + r * np.log(alpha)
-    a2 = (betaln(a, b + levels) - betaln(a, b))[at]
-    a3 = -(r + x) * log_T
-    # ln(a / (b + x - 1)) - (r + x) ln(α + t_x), defined for x > 0 only
-    safe_bx = np.where(repeat, b + x - 1, 1.0)
-    a4 = np.where(repeat, np.log(a) - np.log(safe_bx) - (r + x) * log_t, -np.inf)
-    tail = np.logaddexp(a3, a4)
-    total = float(w @ (a1 + a2 + tail))
-    # Softmax weights of the two terms inside the log (w3 + w4 = 1).
-    w3 = np.exp(a3 - tail)
-    w4 = 1.0 - w3
-    psi_abx = digamma(a + b + levels)
-    d_r = (digamma(r + levels) - digamma(r))[at] + np.log(alpha) - w3 * log_T - w4 * log_t
-    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
-    d_a = (digamma(a + b) - psi_abx)[at] + w4 / a
-    d_b = (digamma(a + b) + digamma(b + levels) - digamma(b) - psi_abx)[at] - w4 / safe_bx
-    grad = np.array([w @ d for d in (d_r, d_alpha, d_a, d_b)])
-    return total, grad
+    """Return the summed log-likelihood and its gradient in (r, α, a, b).
+
+    FHL (2005) eq. 6 per unit is A1 + A2 + log(e^A3 + e^A4) with A1 = ln Γ(r+x) − ln Γ(r) +
+    r ln α, A2 = ln B(a, b+x) − ln B(a, b), A3 = −(r+x) ln(α+T) and, for x > 0 only,
+    A4 = ln(a/(b+x−1)) − (r+x) ln(α+t_x). Written as A1 + A2 + A3 + softplus(A4 − A3), all but
+    the softplus are sums over distinct x or T (see :class:`Prepared`).
+    """
+    r, alpha, a, b = (float(v) for v in params)
+    pre = data.prepared
+    xs, xw = pre.x_levels, pre.x_weight
+    # Per distinct x (A1 without r ln α, A2) and per distinct T (A3), with their derivatives.
+    lg = gammaln(r + xs) - gammaln(r)
+    lb = betaln(a, b + xs) - betaln(a, b)
+    log_T = np.log(alpha + pre.T_levels)
+    inv_T = 1.0 / (alpha + pre.T_levels)
+    r_wx_T = r * pre.T_weight + pre.T_wx  # Σw·(r+x) per distinct T
+    total = float(xw @ (lg + lb)) + pre.total_weight * r * np.log(alpha) - float(r_wx_T @ log_T)
+    psi_ab = digamma(a + b)
+    psi_abx = digamma(a + b + xs)
+    d_r = float(xw @ (digamma(r + xs) - digamma(r))) + pre.total_weight * np.log(alpha)
+    d_r -= float(pre.T_weight @ log_T)
+    d_alpha = pre.total_weight * r / alpha - float(r_wx_T @ inv_T)
+    d_a = float(xw @ (psi_ab - psi_abx))
+    d_b = float(xw @ (psi_ab + digamma(b + xs) - digamma(b) - psi_abx))
+    if len(pre.rx):
+        # Repeat buyers: softplus(A4 − A3), and its weight w4 = sigmoid(A4 − A3) in the gradient.
+        log_t = np.log(alpha + pre.t_levels)
+        inv_t = 1.0 / (alpha + pre.t_levels)
+        bx = b + pre.rx_levels - 1
+        gap = log_T[pre.r_at_T] - log_t[pre.r_at_t]  # ln((α+T)/(α+t_x)) ≥ 0
+        rx = r + pre.rx
+        z = (np.log(a) - np.log(bx))[pre.r_at_x] + rx * gap
+        e = np.exp(-np.abs(z))
+        softplus = np.maximum(z, 0.0) + np.log1p(e)
+        w4 = np.where(z >= 0, 1.0, e) / (1.0 + e)
+        rw = pre.rw
+        q = rw * w4
+        # Per-row sums by numpy's pairwise summation, not a BLAS dot (see gamma_gamma._sum).
+        total += float(np.sum(rw * softplus))
+        d_r += float(np.sum(q * gap))
+        d_alpha += float(np.sum(q * rx * (inv_T[pre.r_at_T] - inv_t[pre.r_at_t])))
+        d_a += float(q.sum()) / a
+        d_b -= float(bins(pre.r_at_x, q, len(bx)) @ (1.0 / bx))
+    return total, np.array([d_r, d_alpha, d_a, d_b])
 
 
 def fit(data: Summary) -> Fit:

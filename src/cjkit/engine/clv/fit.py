@@ -23,6 +23,11 @@ Index = NDArray[np.intp]
 Objective = Callable[[Floats], tuple[float, Floats]]
 
 
+def bins(index: Index, weights: Floats, size: int) -> Floats:
+    """Return the summed ``weights`` per value of ``index`` (0 .. size − 1), as floats."""
+    return np.asarray(np.bincount(index, weights=weights, minlength=size), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Fit:
     """A fitted model: parameters and standard errors (natural scale), log-likelihood."""

@@ -7,43 +7,116 @@ assumes spend is independent of purchase frequency.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from cjkit.engine.clv.fit import Fit, Floats, Index, maximise
+from cjkit.engine.clv.fit import Fit, Floats, bins, maximise
 
 NAMES = ("p", "q", "v")
 
 
+@dataclass(frozen=True)
+class SpendStats:
+    """The parameter-free parts of the likelihood, computed once per fit.
+
+    The terms linear in the parameters reduce to sums over the rows computed here once
+    (Σw·x·ln m, Σw·ln m); the special functions depend on x only and are evaluated per
+    distinct x (``levels``, ``weight``: Σw per level). Only ln(x·m + v) and 1/(x·m + v) are
+    evaluated per row, and enter through the sums Σw·(…) and Σw·x·(…).
+    """
+
+    levels: Floats
+    weight: Floats
+    total_weight: float
+    sum_wx_log_m: float
+    sum_w_log_m: float
+    w: Floats
+    wx: Floats
+    xm: Floats
+
+    @classmethod
+    def of(cls, x: Floats, m: Floats, w: Floats) -> SpendStats:
+        levels, weight = distinct_weights(x, w)
+        log_m = np.log(m)
+        wx = w * x
+        return cls(
+            levels=levels,
+            weight=weight,
+            total_weight=float(w.sum()),
+            sum_wx_log_m=_sum(wx, log_m),
+            sum_w_log_m=_sum(w, log_m),
+            w=w,
+            wx=wx,
+            xm=x * m,
+        )
+
+
+def _sum(weights: Floats, values: Floats) -> float:
+    """Return Σ weights·values by numpy's pairwise summation.
+
+    Not a BLAS dot: its error grows with the row count and, over millions of rows, is larger
+    than the optimiser's tolerance on the log-likelihood, which then stalls in line searches.
+    """
+    return float(np.sum(weights * values))
+
+
+def distinct_weights(x: Floats, w: Floats) -> tuple[Floats, Floats]:
+    """Return the distinct values of ``x`` and the summed weight of each.
+
+    Purchase counts are small whole numbers, so one ``bincount`` does it without a sort.
+    """
+    whole = x.size and float(x.min()) >= 0 and float(x.max()) < 1e7 and np.all(x == np.floor(x))
+    if whole:
+        index = x.astype(np.intp)
+        present = np.flatnonzero(np.bincount(index))
+        return present.astype(np.float64), bins(index, w, 0)[present]
+    levels, at = np.unique(x, return_inverse=True)
+    return levels, bins(at, w, len(levels))
+
+
 def log_likelihood(
-    params: Floats, x: Floats, m: Floats, w: Floats, levels: tuple[Floats, Index] | None = None
+    params: Floats, x: Floats, m: Floats, w: Floats, stats: SpendStats | None = None
 ) -> tuple[float, Floats]:
     """Return the summed log-likelihood (lifetimes' form) and its gradient in (p, q, v).
 
-    ``levels`` is ``np.unique(x, return_inverse=True)``, passed in by the fit so that it is
-    computed once: the special functions depend on x only, and are evaluated per distinct x.
+    Per row: ln Γ(px+q) − ln Γ(px) − ln Γ(q) + q ln v + (px−1) ln m + px ln x − (px+q) ln(xm+v).
+    ``stats`` is :meth:`SpendStats.of` of the same rows, passed in by the fit so that it is
+    computed once.
     """
-    p, q, v = params
-    levels_x, at = np.unique(x, return_inverse=True) if levels is None else levels
-    lg = (gammaln(p * levels_x + q) - gammaln(p * levels_x))[at]
-    psi_pxq = digamma(p * levels_x + q)[at]
-    psi_px = digamma(p * levels_x)[at]
-    px = p * x
-    xm_v = x * m + v
-    log_m, log_x, log_xm_v = np.log(m), np.log(x), np.log(xm_v)
-    values = lg - gammaln(q) + q * np.log(v) + (px - 1) * log_m + px * log_x - (px + q) * log_xm_v
-    d_p = x * (psi_pxq - psi_px + log_m + log_x - log_xm_v)
-    d_q = psi_pxq - digamma(q) + np.log(v) - log_xm_v
-    d_v = q / v - (px + q) / xm_v
-    grad = np.array([w @ d for d in (d_p, d_q, d_v)])
-    return float(w @ values), grad
+    p, q, v = (float(value) for value in params)
+    s = SpendStats.of(x, m, w) if stats is None else stats
+    xs, ws = s.levels, s.weight
+    px = p * xs
+    psi_pxq = digamma(px + q)
+    psi_px = digamma(px)
+    log_x = np.log(xs)
+    log_xm_v = np.log(s.xm + v)
+    inv_xm_v = 1.0 / (s.xm + v)
+    # Σw·x·ln(xm+v), Σw·ln(xm+v), and the same for 1/(xm+v): the only per-row work.
+    wx_log, w_log = _sum(s.wx, log_xm_v), _sum(s.w, log_xm_v)
+    wx_inv, w_inv = _sum(s.wx, inv_xm_v), _sum(s.w, inv_xm_v)
+    per_level = gammaln(px + q) - gammaln(px) + px * log_x
+    total = (
+        float(ws @ per_level)
+        + s.total_weight * (q * np.log(v) - gammaln(q))
+        + p * s.sum_wx_log_m
+        - s.sum_w_log_m
+        - p * wx_log
+        - q * w_log
+    )
+    d_p = float(ws @ (xs * (psi_pxq - psi_px + log_x))) + s.sum_wx_log_m - wx_log
+    d_q = float(ws @ psi_pxq) + s.total_weight * (np.log(v) - digamma(q)) - w_log
+    d_v = s.total_weight * q / v - p * wx_inv - q * w_inv
+    return total, np.array([d_p, d_q, d_v])
 
 
 def fit(x: Floats, m: Floats, w: Floats) -> Fit:
     """Return the maximum-likelihood Gamma-Gamma fit on repeat buyers (x > 0, m > 0)."""
     start = np.array([1.0, 1.0, max(float(np.average(m, weights=w)), 1e-3)])
-    levels = np.unique(x, return_inverse=True)
-    return maximise(lambda p: log_likelihood(p, x, m, w, levels), NAMES, start, what="Gamma-Gamma")
+    stats = SpendStats.of(x, m, w)
+    return maximise(lambda p: log_likelihood(p, x, m, w, stats), NAMES, start, what="Gamma-Gamma")
 
 
 def expected_value(params: dict[str, float], x: Floats, m: Floats) -> Floats:
