@@ -11,7 +11,6 @@ from cjkit.report.cohorts import (
     StickinessReport,
 )
 from cjkit.report.core import (
-    SCHEMA_VERSION,
     FunnelGroup,
     FunnelReport,
     FunnelStep,
@@ -33,6 +32,7 @@ from cjkit.report.metrics import (
     StageNumbers,
     StageResult,
 )
+from cjkit.report.serial import SCHEMA_VERSION, Document, Serial
 
 __all__ = [
     "FUNNEL_KEYS",
@@ -42,6 +42,7 @@ __all__ = [
     "CheckReport",
     "CheckResult",
     "ChurnPeriod",
+    "Document",
     "FunnelGroup",
     "FunnelReport",
     "FunnelStep",
@@ -56,6 +57,7 @@ __all__ = [
     "RetentionCurve",
     "RetentionGroup",
     "RetentionReport",
+    "Serial",
     "StageNumbers",
     "StageResult",
     "StickinessReport",

@@ -4,9 +4,9 @@ breakdowns and the top units by CLV. No I/O, no Polars, no rich."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from cjkit.report.core import SCHEMA_VERSION
+from cjkit.report.serial import Document, Serial
 
 CONVENTIONS = (
     "frequency = purchase days - 1 (repeat purchases; purchases on one day merge); "
@@ -17,7 +17,7 @@ CONVENTIONS = (
 
 
 @dataclass(frozen=True)
-class HoldoutCheck:
+class HoldoutCheck(Serial):
     """Predicted against actual repeat purchases in the holdout, from a calibration fit."""
 
     calibration_end: str
@@ -29,25 +29,31 @@ class HoldoutCheck:
     actual: int
     mean_absolute_error: float
     buckets: list[dict[str, Any]]
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "calibration_end",
+        "observation_end",
+        "duration",
+        "units",
+        "params",
+        "predicted",
+        "actual",
+        "relative_error",
+        "mean_absolute_error",
+        "by_frequency",
+    )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the holdout block of the JSON document."""
-        return {
-            "calibration_end": self.calibration_end,
-            "observation_end": self.observation_end,
-            "duration": self.duration,
-            "units": self.units,
-            "params": {"bg_nbd": self.params},
-            "predicted": self.predicted,
-            "actual": self.actual,
-            "relative_error": (self.predicted - self.actual) / self.actual if self.actual else None,
-            "mean_absolute_error": self.mean_absolute_error,
-            "by_frequency": self.buckets,
-        }
+    def _json_params(self) -> dict[str, Any]:
+        return {"bg_nbd": self.params}
+
+    def _json_relative_error(self) -> float | None:
+        return (self.predicted - self.actual) / self.actual if self.actual else None
+
+    def _json_by_frequency(self) -> list[dict[str, Any]]:
+        return self.buckets
 
 
 @dataclass(frozen=True)
-class ClvReport:
+class ClvReport(Document):
     """Customer value ahead, per unit summarised: what the models say and how well they fit."""
 
     settings: dict[str, Any]
@@ -63,25 +69,20 @@ class ClvReport:
     warnings: list[str] = field(default_factory=list)
     conventions: str = CONVENTIONS
     kind: str = "clv"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document: settings, params, stderr, holdout, segments, top."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "settings": self.settings,
-            "source": self.source,
-            "conventions": self.conventions,
-            "params": self.params,
-            "stderr": self.stderr,
-            "fit": self.fit,
-            "totals": self.totals,
-            "holdout": None if self.holdout is None else self.holdout.to_dict(),
-            "segments": self.segments,
-            "breakdowns": self.breakdowns,
-            "top": self.top,
-            "warnings": self.warnings,
-        }
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "settings",
+        "source",
+        "conventions",
+        "params",
+        "stderr",
+        "fit",
+        "totals",
+        "holdout",
+        "segments",
+        "breakdowns",
+        "top",
+        "warnings",
+    )
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per RFM segment, then one per breakdown value."""

@@ -9,13 +9,14 @@ document.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from cjkit.report.core import SCHEMA_VERSION, segment_text
+from cjkit.report.core import segment_text
+from cjkit.report.serial import Document, Serial, plain
 
 
 @dataclass(frozen=True)
-class RetentionCohort:
+class RetentionCohort(Serial):
     """One cohort row: ``counts[0]`` is the size, ``counts[k]`` the units back in period k."""
 
     cohort: str
@@ -26,21 +27,11 @@ class RetentionCohort:
     complete: list[bool]
     ci: list[dict[str, float] | None]
     observed: int = 0  # cells whose period has begun (the rest lie after the data): for display
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "cohort": self.cohort,
-            "size": self.size,
-            "counts": self.counts,
-            "rates": self.rates,
-            "complete": self.complete,
-            "ci": self.ci,
-        }
+    json_hidden: ClassVar[frozenset[str]] = frozenset({"index", "observed"})
 
 
 @dataclass(frozen=True)
-class RetentionCurve:
+class RetentionCurve(Serial):
     """The weighted average over complete cells: ``rates[k] = counts[k] / sizes[k]``."""
 
     rates: list[float | None]
@@ -48,13 +39,9 @@ class RetentionCurve:
     sizes: list[int]
     ci: list[dict[str, float] | None]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {"rates": self.rates, "counts": self.counts, "sizes": self.sizes, "ci": self.ci}
-
 
 @dataclass(frozen=True)
-class ChurnPeriod:
+class ChurnPeriod(Serial):
     """Activity in one calendar period, against the period before it."""
 
     period: str
@@ -68,41 +55,18 @@ class ChurnPeriod:
     events: int
     events_per_active_unit: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "period": self.period,
-            "complete": self.complete,
-            "active": self.active,
-            "new": self.new,
-            "retained": self.retained,
-            "lost": self.lost,
-            "churn_rate": self.churn_rate,
-            "churn_ci": self.churn_ci,
-            "events": self.events,
-            "events_per_active_unit": self.events_per_active_unit,
-        }
-
 
 @dataclass(frozen=True)
-class RetentionGroup:
+class RetentionGroup(Serial):
     """The cohort table of one breakdown value (a list when breaking down by several)."""
 
     value: Any
     cohorts: list[RetentionCohort]
     average: RetentionCurve
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "value": self.value,
-            "cohorts": [c.to_dict() for c in self.cohorts],
-            "average": self.average.to_dict(),
-        }
-
 
 @dataclass(frozen=True)
-class RetentionReport:
+class RetentionReport(Document):
     """A cohort retention table, its average curve, churn per period and the breakdown."""
 
     settings: dict[str, Any]
@@ -117,23 +81,16 @@ class RetentionReport:
     kind: str = "retention"
     # Insight additions (``compare``: cjkit.api.compare), merged into the JSON.
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document (``schemas/<kind>.schema.json`` describes it)."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "settings": self.settings,
-            "source": self.source,
-            "cohorts": [c.to_dict() for c in self.cohorts],
-            "average": self.average.to_dict(),
-            "periods": [p.to_dict() for p in self.periods],
-            "summary": self.summary,
-            "breakdown": (
-                {"by": self.by, "groups": [g.to_dict() for g in self.groups]} if self.by else None
-            ),
-            **self.extra,
-        }
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "settings",
+        "source",
+        "cohorts",
+        "average",
+        "periods",
+        "summary",
+        "breakdown",
+    )
+    json_merged: ClassVar[str | None] = "extra"
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per (segment, cohort, period k); the average has cohort ``average``."""
@@ -172,9 +129,12 @@ class RetentionReport:
                 )
         return rows
 
+    def _json_breakdown(self) -> dict[str, Any] | None:
+        return {"by": self.by, "groups": plain(self.groups)} if self.by else None
+
 
 @dataclass(frozen=True)
-class LifecyclePeriod:
+class LifecyclePeriod(Serial):
     """One period's units by state; ``dormant`` is ≤ 0 (units that left)."""
 
     period: str
@@ -189,20 +149,9 @@ class LifecyclePeriod:
         """Return the units active in the period (new + returning + resurrecting)."""
         return self.new + self.returning + self.resurrecting
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "period": self.period,
-            "complete": self.complete,
-            "new": self.new,
-            "returning": self.returning,
-            "resurrecting": self.resurrecting,
-            "dormant": self.dormant,
-        }
-
 
 @dataclass(frozen=True)
-class LifecycleReport:
+class LifecycleReport(Document):
     """Units per period as new, returning, resurrecting and dormant."""
 
     settings: dict[str, Any]
@@ -210,16 +159,11 @@ class LifecycleReport:
     source: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     kind: str = "lifecycle"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document (``schemas/<kind>.schema.json`` describes it)."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "settings": self.settings,
-            "source": self.source,
-            "periods": [p.to_dict() for p in self.periods],
-        }
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "settings",
+        "source",
+        "periods",
+    )
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per period (with ``active`` for convenience)."""
@@ -227,7 +171,7 @@ class LifecycleReport:
 
 
 @dataclass(frozen=True)
-class StickinessReport:
+class StickinessReport(Document):
     """Units active in exactly n of the range's periods, n = 1..P."""
 
     settings: dict[str, Any]
@@ -238,19 +182,14 @@ class StickinessReport:
     source: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     kind: str = "stickiness"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document (``schemas/<kind>.schema.json`` describes it)."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "settings": self.settings,
-            "source": self.source,
-            "total_periods": self.total_periods,
-            "units": self.units,
-            "counts": self.counts,
-            "avg_active_periods": self.avg_active_periods,
-        }
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "settings",
+        "source",
+        "total_periods",
+        "units",
+        "counts",
+        "avg_active_periods",
+    )
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per n, with the share of active units."""

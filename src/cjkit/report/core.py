@@ -8,9 +8,9 @@ step, segment or period) for CSV. Renderers in ``cjkit.render`` draw them for pe
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
-SCHEMA_VERSION = 1
+from cjkit.report.serial import OMIT, Document, Serial, plain
 
 
 class Report(Protocol):
@@ -28,20 +28,16 @@ class Report(Protocol):
 
 
 @dataclass(frozen=True)
-class TimeToConvert:
+class TimeToConvert(Serial):
     """Seconds from the previous step, over the units that reached the step."""
 
     mean_s: float | None
     median_s: float | None
     p90_s: float | None
 
-    def to_dict(self) -> dict[str, float | None]:
-        """Return the JSON form."""
-        return {"mean_s": self.mean_s, "median_s": self.median_s, "p90_s": self.p90_s}
-
 
 @dataclass(frozen=True)
-class FunnelStep:
+class FunnelStep(Serial):
     """One step's numbers."""
 
     index: int
@@ -55,37 +51,19 @@ class FunnelStep:
     ci: dict[str, dict[str, float] | None]
     # Insight additions (``vs_rest``, ``change``: cjkit.engine.insight), merged into the JSON.
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "index": self.index,
-            "name": self.name,
-            "events": self.events,
-            "count": self.count,
-            "conversion_from_previous": self.conversion_from_previous,
-            "conversion_from_start": self.conversion_from_start,
-            "drop_off": self.drop_off,
-            "time_to_convert": self.time_to_convert.to_dict() if self.time_to_convert else None,
-            "ci": self.ci,
-            **self.extra,
-        }
+    json_merged: ClassVar[str | None] = "extra"
 
 
 @dataclass(frozen=True)
-class FunnelGroup:
+class FunnelGroup(Serial):
     """The funnel of one breakdown value (a tuple when breaking down by several properties)."""
 
     value: Any
     steps: list[FunnelStep]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {"value": self.value, "steps": [s.to_dict() for s in self.steps]}
-
 
 @dataclass(frozen=True)
-class FunnelReport:
+class FunnelReport(Document):
     """A funnel: the overall steps, and the breakdown groups when ``--by`` was given."""
 
     settings: dict[str, Any]
@@ -97,21 +75,14 @@ class FunnelReport:
     kind: str = "funnel"
     # Insight additions (``compare``, ``trend``, ``time_to_convert_histogram``, ``correlation``).
     extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document (``schemas/<kind>.schema.json`` describes it)."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "settings": self.settings,
-            "source": self.source,
-            "excluded_units": self.excluded_units,
-            "steps": [s.to_dict() for s in self.steps],
-            "breakdown": (
-                {"by": self.by, "groups": [g.to_dict() for g in self.groups]} if self.by else None
-            ),
-            **self.extra,
-        }
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "settings",
+        "source",
+        "excluded_units",
+        "steps",
+        "breakdown",
+    )
+    json_merged: ClassVar[str | None] = "extra"
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per (segment, step); the overall funnel has segment ``(all)``."""
@@ -135,6 +106,9 @@ class FunnelReport:
                 )
         return rows
 
+    def _json_breakdown(self) -> dict[str, Any] | None:
+        return {"by": self.by, "groups": plain(self.groups)} if self.by else None
+
 
 def _segment_text(value: Any) -> str:
     if isinstance(value, list | tuple):
@@ -148,7 +122,7 @@ def segment_text(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class InspectReport:
+class InspectReport(Document):
     """A data profile: rows, units, time span, events and columns."""
 
     files: list[str]
@@ -166,46 +140,46 @@ class InspectReport:
     suggested_preset: str | None = None
     nested: list[dict[str, Any]] = field(default_factory=list)
     identity: dict[str, int] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document (``schemas/<kind>.schema.json`` describes it)."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "files": self.files,
-            "rows": self.rows,
-            "units": self.units,
-            "start": self.start,
-            "end": self.end,
-            "dropped_rows": self.dropped_rows,
-            "events": self.events,
-            "columns": self.columns,
-            **self._inputs(),
-        }
-
-    def _inputs(self) -> dict[str, Any]:
-        # Only what applies, so the profile of a flat file is unchanged.
-        out: dict[str, Any] = {}
-        if self.preset or self.suggested_preset:
-            out["preset"] = self.preset
-            out["suggested_preset"] = self.suggested_preset
-        if self.nested:
-            out["nested"] = self.nested
-        if self.identity is not None:
-            out["identity"] = self.identity
-        return out
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "files",
+        "rows",
+        "units",
+        "start",
+        "end",
+        "dropped_rows",
+        "events",
+        "columns",
+        "preset",
+        "suggested_preset",
+        "nested",
+        "identity",
+    )
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per event name."""
         return [dict(e) for e in self.events]
 
+    # Only what applies, so the profile of a flat file is unchanged.
+    def _json_preset(self) -> Any:
+        return self.preset if self.preset or self.suggested_preset else OMIT
+
+    def _json_suggested_preset(self) -> Any:
+        return self.suggested_preset if self.preset or self.suggested_preset else OMIT
+
+    def _json_nested(self) -> Any:
+        return self.nested or OMIT
+
+    def _json_identity(self) -> Any:
+        return OMIT if self.identity is None else self.identity
+
 
 @dataclass(frozen=True)
-class ValidateReport:
+class ValidateReport(Document):
     """Validation results of one or more map files."""
 
     files: list[dict[str, Any]]
     kind: str = "validate"
+    json_keys: ClassVar[tuple[str, ...] | None] = ("ok", "files")
 
     @property
     def ok(self) -> bool:
@@ -214,30 +188,17 @@ class ValidateReport:
             f["valid"] for f in self.files
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "ok": self.ok,
-            "files": self.files,
-        }
-
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per problem."""
         return [p for f in self.files for p in f["problems"]]
 
 
 @dataclass(frozen=True)
-class ModelsReport:
+class ModelsReport(Document):
     """The built-in models: id, name and stage chain."""
 
     models: list[dict[str, Any]]
     kind: str = "models"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document."""
-        return {"schema_version": SCHEMA_VERSION, "kind": self.kind, "models": self.models}
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per model."""
@@ -248,15 +209,11 @@ class ModelsReport:
 
 
 @dataclass(frozen=True)
-class ModelReport:
+class ModelReport(Document):
     """One model in full: its stages with descriptions, questions, touchpoints and metrics."""
 
     model: dict[str, Any]
     kind: str = "model"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document."""
-        return {"schema_version": SCHEMA_VERSION, "kind": self.kind, "model": self.model}
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per stage."""

@@ -10,15 +10,15 @@ slowdown, correlation, target), ``stage`` ``{id, index}`` (1-based), ``segment``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from cjkit.report.core import SCHEMA_VERSION
+from cjkit.report.serial import Document, Serial
 
 KINDS = ("drop", "segment", "change", "slowdown", "correlation", "target")
 
 
 @dataclass(frozen=True)
-class Finding:
+class Finding(Serial):
     """One thing that holds the journey back (or helps it), with its numbers."""
 
     kind: str
@@ -31,25 +31,22 @@ class Finding:
     statement: str
     segment: dict[str, Any] | None = None
     event: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form (the contract's keys, in its order)."""
-        return {
-            "kind": self.kind,
-            "stage": self.stage,
-            "segment": self.segment,
-            "event": self.event,
-            "metric": self.metric,
-            "value": self.value,
-            "baseline": self.baseline,
-            "p_value": self.p_value,
-            "impact_units": self.impact_units,
-            "statement": self.statement,
-        }
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "kind",
+        "stage",
+        "segment",
+        "event",
+        "metric",
+        "value",
+        "baseline",
+        "p_value",
+        "impact_units",
+        "statement",
+    )
 
 
 @dataclass(frozen=True)
-class DiagnoseReport:
+class DiagnoseReport(Document):
     """Ranked findings: by the size of ``impact_units`` (units of the last stage), largest first."""
 
     settings: dict[str, Any]
@@ -57,16 +54,11 @@ class DiagnoseReport:
     steps: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     kind: str = "diagnose"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "settings": self.settings,
-            "steps": self.steps,
-            "findings": [f.to_dict() for f in self.findings],
-        }
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "settings",
+        "steps",
+        "findings",
+    )
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per finding, in rank order."""
@@ -93,7 +85,7 @@ class DiagnoseReport:
 
 
 @dataclass(frozen=True)
-class JourneyReport:
+class JourneyReport(Document):
     """One unit's timeline: each event with the stage it filled, the furthest stage, and why
     the unit stopped there."""
 
@@ -105,19 +97,14 @@ class JourneyReport:
     stopped: dict[str, Any] | None
     warnings: list[str] = field(default_factory=list)
     kind: str = "journey"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "unit": self.unit,
-            "settings": self.settings,
-            "stages": self.stages,
-            "furthest": self.furthest,
-            "stopped": self.stopped,
-            "events": self.events,
-        }
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "unit",
+        "settings",
+        "stages",
+        "furthest",
+        "stopped",
+        "events",
+    )
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per event of the unit."""

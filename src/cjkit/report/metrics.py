@@ -11,16 +11,17 @@ metrics of a revenue stage that names a ``currency`` property — an object keye
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from cjkit.report.cohorts import RetentionReport
-from cjkit.report.core import SCHEMA_VERSION, TimeToConvert, segment_text
+from cjkit.report.core import TimeToConvert, segment_text
+from cjkit.report.serial import Document, Serial
 
 FUNNEL_KEYS = ("count", "conversion_from_previous", "conversion_from_start", "drop_off")
 
 
 @dataclass(frozen=True)
-class StageNumbers:
+class StageNumbers(Serial):
     """One stage's numbers for one group of units: the funnel numbers and the kind's metrics."""
 
     id: str
@@ -39,23 +40,9 @@ class StageNumbers:
             return getattr(self, name)
         return self.metrics[name]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "id": self.id,
-            "count": self.count,
-            "conversion_from_previous": self.conversion_from_previous,
-            "conversion_from_start": self.conversion_from_start,
-            "drop_off": self.drop_off,
-            "time_to_convert": self.time_to_convert.to_dict() if self.time_to_convert else None,
-            "metrics": self.metrics,
-            "ci": self.ci,
-            "detail": self.detail,
-        }
-
 
 @dataclass(frozen=True)
-class StageResult:
+class StageResult(Serial):
     """One stage of the model: what it is, its numbers over the population, and its tables."""
 
     index: int
@@ -75,7 +62,7 @@ class StageResult:
         return self.numbers.id
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form (name, kind, metrics, plus index, events, ci, detail, tables, notes)."""
+        """Return the JSON form: the stage, then its numbers' keys (not nested), tables, notes."""
         numbers = self.numbers.to_dict()
         return {
             "id": self.id,
@@ -91,36 +78,24 @@ class StageResult:
 
 
 @dataclass(frozen=True)
-class BreakdownGroup:
+class BreakdownGroup(Serial):
     """Every stage's numbers for the units with one value of the breakdown property."""
 
     value: Any
     units: int
     stages: list[StageNumbers]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "value": self.value,
-            "units": self.units,
-            "stages": [s.to_dict() for s in self.stages],
-        }
-
 
 @dataclass(frozen=True)
-class Breakdown:
+class Breakdown(Serial):
     """The report split by one property (each unit's value on its first first-stage event)."""
 
     by: str
     groups: list[BreakdownGroup]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {"by": self.by, "groups": [g.to_dict() for g in self.groups]}
-
 
 @dataclass(frozen=True)
-class CheckResult:
+class CheckResult(Serial):
     """One target of a map, evaluated: the actual value, the bounds and the outcome.
 
     ``status`` is ``pass``, ``fail``, or ``skip`` (a regression bound without a baseline value).
@@ -137,31 +112,28 @@ class CheckResult:
     max_drop: float | None = None
     max_drop_pct: float | None = None
     baseline: float | None = None
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "metric",
+        "severity",
+        "line",
+        "actual",
+        "min",
+        "max",
+        "max_drop",
+        "max_drop_pct",
+        "baseline",
+        "status",
+        "message",
+    )
 
     @property
     def failed(self) -> bool:
         """Return True when the target failed."""
         return self.status == "fail"
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "metric": self.metric,
-            "severity": self.severity,
-            "line": self.line,
-            "actual": self.actual,
-            "min": self.min,
-            "max": self.max,
-            "max_drop": self.max_drop,
-            "max_drop_pct": self.max_drop_pct,
-            "baseline": self.baseline,
-            "status": self.status,
-            "message": self.message,
-        }
-
 
 @dataclass(frozen=True)
-class MetricsReport:
+class MetricsReport(Document):
     """The per-stage report of a model: funnel numbers and kind metrics, breakdowns, checks."""
 
     model: dict[str, Any]
@@ -175,6 +147,17 @@ class MetricsReport:
     kind: str = "metrics"
     # Insight additions (``compare``: cjkit.api.compare), merged into the JSON.
     extra: dict[str, Any] = field(default_factory=dict)
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "model",
+        "settings",
+        "source",
+        "population",
+        "stages",
+        "retention",
+        "breakdowns",
+        "checks",
+    )
+    json_merged: ClassVar[str | None] = "extra"
 
     def stage(self, stage_id: str) -> StageResult | None:
         """Return the stage with this id, or None."""
@@ -190,22 +173,6 @@ class MetricsReport:
                 return {"stage": s.id, **doc}
         return None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document (``schemas/metrics.schema.json`` describes it)."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "model": self.model,
-            "settings": self.settings,
-            "source": self.source,
-            "population": self.population,
-            "stages": [s.to_dict() for s in self.stages],
-            "retention": self.retention(),
-            "breakdowns": [b.to_dict() for b in self.breakdowns],
-            "checks": [c.to_dict() for c in self.checks],
-            **self.extra,
-        }
-
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per (breakdown, segment, stage, metric, currency): a long, tidy table."""
         rows: list[dict[str, Any]] = []
@@ -216,6 +183,9 @@ class MetricsReport:
                 for s, numbers in zip(self.stages, g.stages, strict=True):
                     rows.extend(_metric_rows(b.by, segment_text(g.value), s, numbers))
         return rows
+
+    def _json_retention(self) -> dict[str, Any] | None:
+        return self.retention()
 
 
 def _metric_rows(
@@ -262,7 +232,7 @@ def _metric_rows(
 
 
 @dataclass(frozen=True)
-class CheckReport:
+class CheckReport(Document):
     """The targets of a map evaluated on the events (and against a baseline run)."""
 
     model: dict[str, Any]
@@ -273,6 +243,16 @@ class CheckReport:
     strict: bool = False
     warnings: list[str] = field(default_factory=list)
     kind: str = "check"
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "model",
+        "map",
+        "baseline",
+        "source",
+        "strict",
+        "ok",
+        "summary",
+        "checks",
+    )
 
     @property
     def failed_errors(self) -> int:
@@ -289,27 +269,18 @@ class CheckReport:
         """Return True when the gate passes: no failed error (nor, with strict, warn) target."""
         return self.failed_errors == 0 and (not self.strict or self.failed_warnings == 0)
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document."""
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "model": self.model,
-            "map": self.map_file,
-            "baseline": self.baseline,
-            "source": self.source,
-            "strict": self.strict,
-            "ok": self.ok,
-            "summary": {
-                "targets": len(self.checks),
-                "passed": sum(1 for c in self.checks if c.status == "pass"),
-                "failed_errors": self.failed_errors,
-                "failed_warnings": self.failed_warnings,
-                "skipped": sum(1 for c in self.checks if c.status == "skip"),
-            },
-            "checks": [c.to_dict() for c in self.checks],
-        }
-
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per target."""
         return [c.to_dict() for c in self.checks]
+
+    def _json_map(self) -> str:
+        return self.map_file
+
+    def _json_summary(self) -> dict[str, int]:
+        return {
+            "targets": len(self.checks),
+            "passed": sum(1 for c in self.checks if c.status == "pass"),
+            "failed_errors": self.failed_errors,
+            "failed_warnings": self.failed_warnings,
+            "skipped": sum(1 for c in self.checks if c.status == "skip"),
+        }

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
-from cjkit.report.core import SCHEMA_VERSION
+from cjkit.report.serial import OMIT, Document, Serial, plain
 
 
 def node_key(step: int, node: str) -> str:
@@ -14,7 +14,7 @@ def node_key(step: int, node: str) -> str:
 
 
 @dataclass(frozen=True)
-class PathLink:
+class PathLink(Serial):
     """An edge: paths going from ``source`` at step ``step - 1`` to ``target`` at ``step``."""
 
     step: int
@@ -24,22 +24,25 @@ class PathLink:
     units: int
     mean_time_s: float | None
     median_time_s: float | None
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "source",
+        "target",
+        "value",
+        "units",
+        "mean_time_s",
+        "median_time_s",
+        "step",
+    )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form (sources and targets as ``"<step>_<node>"``)."""
-        return {
-            "source": node_key(self.step - 1, self.source),
-            "target": node_key(self.step, self.target),
-            "value": self.value,
-            "units": self.units,
-            "mean_time_s": self.mean_time_s,
-            "median_time_s": self.median_time_s,
-            "step": self.step,
-        }
+    def _json_source(self) -> str:
+        return node_key(self.step - 1, self.source)
+
+    def _json_target(self) -> str:
+        return node_key(self.step, self.target)
 
 
 @dataclass(frozen=True)
-class PathNode:
+class PathNode(Serial):
     """A node at one step: the paths and units there, and those whose path ends there."""
 
     step: int
@@ -48,22 +51,22 @@ class PathNode:
     units: int
     drop_off: int
     drop_off_units: int
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "name",
+        "node",
+        "step",
+        "paths",
+        "units",
+        "drop_off",
+        "drop_off_units",
+    )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "name": node_key(self.step, self.node),
-            "node": self.node,
-            "step": self.step,
-            "paths": self.paths,
-            "units": self.units,
-            "drop_off": self.drop_off,
-            "drop_off_units": self.drop_off_units,
-        }
+    def _json_name(self) -> str:
+        return node_key(self.step, self.node)
 
 
 @dataclass(frozen=True)
-class TopPath:
+class TopPath(Serial):
     """A complete path (after the step limit), with its paths, units and share of all paths."""
 
     nodes: list[str]
@@ -71,13 +74,9 @@ class TopPath:
     units: int
     share: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {"nodes": self.nodes, "paths": self.paths, "units": self.units, "share": self.share}
-
 
 @dataclass(frozen=True)
-class StepMatrix:
+class StepMatrix(Serial):
     """Share of paths with each event at step k (a ``path_end`` row makes columns sum to 1).
 
     With ``diff``, the shares are the group's minus the rest's (each over its own paths).
@@ -88,18 +87,12 @@ class StepMatrix:
     rows: list[tuple[str, list[float]]]
     diff: dict[str, Any] | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "steps": self.steps,
-            "paths": self.paths,
-            "rows": [{"event": e, "shares": s} for e, s in self.rows],
-            "diff": self.diff,
-        }
+    def _json_rows(self) -> list[dict[str, Any]]:
+        return [{"event": e, "shares": s} for e, s in self.rows]
 
 
 @dataclass(frozen=True)
-class Transition:
+class Transition(Serial):
     """Event → next event over whole paths, with path_start and path_end pseudo-events."""
 
     source: str
@@ -108,21 +101,24 @@ class Transition:
     unique_paths: int
     proba_out: float
     median_time_s: float | None
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "from",
+        "to",
+        "count",
+        "unique_paths",
+        "proba_out",
+        "median_time_s",
+    )
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "from": self.source,
-            "to": self.target,
-            "count": self.count,
-            "unique_paths": self.unique_paths,
-            "proba_out": self.proba_out,
-            "median_time_s": self.median_time_s,
-        }
+    def _json_from(self) -> str:
+        return self.source
+
+    def _json_to(self) -> str:
+        return self.target
 
 
 @dataclass(frozen=True)
-class PathsReport:
+class PathsReport(Document):
     """Paths: the Sankey's links and nodes, top paths, and optionally matrix and transitions."""
 
     settings: dict[str, Any]
@@ -137,26 +133,18 @@ class PathsReport:
     source: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     kind: str = "paths"
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON document: links sorted by value, then source, then target."""
-        out: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "kind": self.kind,
-            "settings": self.settings,
-            "source": self.source,
-            "total_paths": self.total_paths,
-            "total_units": self.total_units,
-            "pruned_links": self.pruned_links,
-            "links": [link.to_dict() for link in self.links],
-            "nodes": [n.to_dict() for n in self.nodes],
-            "paths": [p.to_dict() for p in self.paths],
-        }
-        if self.step_matrix is not None:
-            out["step_matrix"] = self.step_matrix.to_dict()
-        if self.transitions is not None:
-            out["transitions"] = [t.to_dict() for t in self.transitions]
-        return out
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "settings",
+        "source",
+        "total_paths",
+        "total_units",
+        "pruned_links",
+        "links",
+        "nodes",
+        "paths",
+        "step_matrix",
+        "transitions",
+    )
 
     def to_rows(self) -> list[dict[str, Any]]:
         """Return one row per edge (the tidy CSV)."""
@@ -174,3 +162,10 @@ class PathsReport:
             }
             for link in self.links
         ]
+
+    # The step matrix and the transitions are in the JSON only when they were asked for.
+    def _json_step_matrix(self) -> Any:
+        return OMIT if self.step_matrix is None else self.step_matrix.to_dict()
+
+    def _json_transitions(self) -> Any:
+        return OMIT if self.transitions is None else plain(self.transitions)

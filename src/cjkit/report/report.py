@@ -9,66 +9,55 @@ of ``cjkit report --format json``; the HTML page shows the same numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from cjkit.report.cohorts import LifecycleReport, StickinessReport
-from cjkit.report.core import SCHEMA_VERSION
 from cjkit.report.metrics import MetricsReport
+from cjkit.report.serial import SCHEMA_VERSION, Document, Serial
 
 
 @dataclass(frozen=True)
-class TrendPeriod:
+class TrendPeriod(Serial):
     """The units that entered the funnel in one period and how many reached each step."""
 
     period: str
     complete: bool
     entered: int
     reached: list[int]
+    json_keys: ClassVar[tuple[str, ...] | None] = (
+        "period",
+        "complete",
+        "entered",
+        "reached",
+        "conversion",
+    )
 
     @property
     def conversion(self) -> list[float | None]:
         """Return the share of entrants that reached each step (step 1 is 1.0)."""
         return [r / self.entered if self.entered else None for r in self.reached]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {
-            "period": self.period,
-            "complete": self.complete,
-            "entered": self.entered,
-            "reached": self.reached,
-            "conversion": self.conversion,
-        }
-
 
 @dataclass(frozen=True)
-class HistogramBin:
+class HistogramBin(Serial):
     """Units whose time from the previous step lies in ``[lo_s, hi_s)`` (``hi_s`` None: open)."""
 
     lo_s: int
     hi_s: int | None
     units: int
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {"lo_s": self.lo_s, "hi_s": self.hi_s, "units": self.units}
-
 
 @dataclass(frozen=True)
-class TimeHistogram:
+class TimeHistogram(Serial):
     """Time to convert into step ``step`` (2..n) from the step before it."""
 
     step: int
     stage: str
     bins: list[HistogramBin]
 
-    def to_dict(self) -> dict[str, Any]:
-        """Return the JSON form."""
-        return {"step": self.step, "stage": self.stage, "bins": [b.to_dict() for b in self.bins]}
-
 
 @dataclass(frozen=True)
-class JourneyReport:
+class JourneyReport(Document):
     """Every section of the report; ``meta`` says how and when it was made."""
 
     metrics: MetricsReport
