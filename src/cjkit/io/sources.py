@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from cjkit.canonical import EVENT, TIME, USER  # re-exported (in __all__) for sources.USER
 from cjkit.environment import MAX_DROPPED, WARN_DROPPED, max_dropped
 from cjkit.errors import InputError, did_you_mean
 from cjkit.io import identity as ids
@@ -37,7 +38,6 @@ from cjkit.io.identity import Identity
 from cjkit.io.presets import RevenueRule
 from cjkit.io.times import RAW_TIME, TIME_DTYPE, TIME_FORMATS
 
-USER, EVENT, TIME = "user_id", "event", "timestamp"
 CLASH_SUFFIX = "_in_file"  # a file column named like a canonical one, when another takes its role
 
 __all__ = [
