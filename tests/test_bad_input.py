@@ -74,7 +74,7 @@ CASES = [
     Case(
         "non-utf8 csv",
         lambda d: funnel(str(_write(d / "l.csv", (HEADER + "1,caf\xe9,2025-01-01T00:00:00Z\n").encode("latin-1"))), "-s", "a", "-s", "b"),
-        "l.csv: can't read the file: it is not UTF-8 text",
+        "l.csv: not UTF-8 text (byte 0xe9 on line 2; looks like Latin-1 or Windows-1252)",
     ),
     Case(
         "missing column",

@@ -55,6 +55,9 @@ class RetentionOptions:
     read: ReadOptions = field(default_factory=ReadOptions)
     compare: str | None = None  # --compare previous|A..B (cjkit.api.compare)
     alpha: float = 0.05
+    # --top: keep the N values of --by with the most units, the rest as one (other) group
+    # (tables default to cjkit.report.folding.TABLE_TOP); None keeps every value.
+    top: int | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +133,7 @@ def retention(paths: Sequence[str], options: RetentionOptions) -> RetentionRepor
     _require(events, spec.start, "--start-event")
     _require(events, spec.returns, "--return-event")
     events.require(list(spec.by), "--by")
+    folded = _fold(events, spec, options.top)
     frames = _retention_frames(events, spec)
     settings: dict[str, Any] = {
         "start_event": _label(spec.start, options.start_event),
@@ -149,9 +153,28 @@ def retention(paths: Sequence[str], options: RetentionOptions) -> RetentionRepor
         {"start": spec.start, "return": spec.returns},
         strict=options.read.strict,
     )
+    if folded is not None:
+        report = replace(report, extra={**report.extra, "breakdown_other": folded.to_dict()})
     return replace(
         report, source={"files": events.files}, warnings=[*events.warnings, *report.warnings]
     )
+
+
+def _fold(events: sources.Events, spec: retention_engine.RetentionSpec, top: int | None) -> Any:
+    """Fold the --by values of ``events`` outside the ``top`` with the most units into
+    ``(other)`` (in place, before anything is counted); return what was folded, or None."""
+    if top is None or not spec.by:
+        return None
+    if top < 1:
+        raise UsageError(f"--top: expected a whole number of at least 1, got {top}")
+    from cjkit.engine.insight import segments
+
+    unit = pl.col(spec.unit)
+    with read_errors(events):
+        events.frame, folded = segments.fold_values(
+            events.frame, spec.by, top, size=unit.n_unique(), where=unit.is_not_null()
+        )
+    return folded
 
 
 def _retention_frames(

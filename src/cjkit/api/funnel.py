@@ -47,6 +47,9 @@ class FunnelOptions:
     read: ReadOptions = field(default_factory=ReadOptions)
     # --compare, --trend, --ttc-*, --correlate, --top, --alpha: cjkit.api.insight.InsightOptions
     insight: Any = None
+    # Fold --by to this many segments, the rest as (other), when --top is not given (a table's
+    # default, cjkit.report.folding.TABLE_TOP); None keeps every segment.
+    fold: int | None = None
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,12 @@ def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
         "timezone": column_map.tz,
         **time_range.as_dict(),
     }
-    report = funnel_engine.summarize(units, spec, settings)
+    shown, folded = units, None
+    if options.fold is not None and spec.by:
+        from cjkit.engine.insight import segments
+
+        shown, folded = segments.fold_top(units, list(spec.by), options.fold)
+    report = funnel_engine.summarize(shown, spec, settings)
     report = FunnelReport(
         settings=report.settings,
         steps=report.steps,
@@ -233,6 +241,7 @@ def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:
         groups=report.groups,
         excluded_units=report.excluded_units,
         source={"files": events.files},
+        extra={"breakdown_other": folded.to_dict()} if folded is not None else {},
     )
     with read_errors(events):
         kind = "stage" if model is not None and not options.steps else "step"

@@ -400,7 +400,8 @@ def _summarize(
         **rng.as_dict(),
     }
     main_spec = replace(spec, since=rng.since, until=rng.until)
-    return segment_report(scanned.units[main], main_spec, insight.top, settings)
+    top = insight.top if insight.top is not None else options.fold
+    return segment_report(scanned.units[main], main_spec, top, settings)
 
 
 def segment_report(

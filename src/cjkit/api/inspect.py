@@ -7,9 +7,8 @@ from pathlib import Path
 
 import polars as pl
 
-from cjkit.api.read import ReadOptions
+from cjkit.api.read import ReadOptions, read_errors
 from cjkit.canonical import EVENT, TIME, USER
-from cjkit.errors import InputError
 from cjkit.io import reading, sources
 from cjkit.report.core import InspectReport
 
@@ -36,7 +35,8 @@ def inspect(paths: sources.Source, read: ReadOptions, *, top: int = 50) -> Inspe
         read = replace(read, preset=shape) if shape else read
     events = sources.read(paths, read.column_map())
     cols = [c for c in events.columns if c != sources.RAW_TIME]
-    inputs = reading.profile(events)
+    with read_errors(events):  # samples of nested columns: the first read of the rows
+        inputs = reading.profile(events)
     frame = events.clean()
     summary = frame.select(
         pl.len().alias("rows"),
@@ -57,12 +57,10 @@ def inspect(paths: sources.Source, read: ReadOptions, *, top: int = 50) -> Inspe
             for c in cols
         ]
     )
-    try:
+    with read_errors(events):  # names the file that can't be read, of several too
         s, e, n, smp, q = pl.collect_all(
             [summary, per_event, nulls, samples, sources.quality(events)]
         )
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"can't read the events: {sources.first_line(exc)}") from None
     sources.raise_for_quality(events, q.row(0, named=True))
     row = s.row(0, named=True)
     total = int(n["__n"][0])

@@ -68,22 +68,33 @@ def _data_problems(
     model = loaded.map
     events = sources.read(data, read.column_map(model))
     problems: list[dict[str, Any]] = []
-    where = {"file": loaded.display, "line": 1, "col": 1}
-    wanted: list[tuple[str, str]] = [(s, "segments") for s in model.segments]
-    for stage in model.stages:
-        for opt in ("channel", "amount", "currency", "order_id", "referrer", "score"):
+
+    def where(loc: tuple[str | int, ...]) -> dict[str, Any]:
+        file, line, col = loaded.locate(loc)
+        return {"file": file, "line": line, "col": col}
+
+    # Each property the map names, with the key path that names it (for its line and column).
+    wanted: list[tuple[str, str, tuple[str | int, ...]]] = [
+        (s, "segments", ("segments", j)) for j, s in enumerate(model.segments)
+    ]
+    for i, stage in enumerate(model.stages):
+        for opt in PROPERTY_OPTIONS:
             value = getattr(stage, opt)
             if value:
-                wanted.append((value, f"stages.{stage.id}.{opt}"))
-        for m in parse_entries(stage.events):
-            wanted.extend((prop, f"stages.{stage.id}.events") for prop in m.where)
-    for column, key in wanted:
+                wanted.append((value, f"stages.{stage.id}.{opt}", ("stages", i, opt)))
+        for j, entry in enumerate(stage.events):
+            for m in parse_entries([entry]):
+                wanted.extend(
+                    (prop, f"stages.{stage.id}.events", ("stages", i, "events", j, "where", prop))
+                    for prop in m.where
+                )
+    for column, key, loc in wanted:
         if column not in events.columns:
             hint = did_you_mean(column, events.properties)
             msg = f"no column '{column}' in the data (columns: {', '.join(events.properties)})"
             problems.append(
                 {
-                    **where,
+                    **where(loc),
                     "key": key,
                     "severity": "error",
                     "message": msg + (f"; {hint}" if hint else ""),
@@ -98,13 +109,13 @@ def _data_problems(
         .agg(pl.len().alias("n")),
     )
     seen = dict(zip(counts["event"].to_list(), counts["n"].to_list(), strict=True))
-    for stage in model.stages:
+    for i, stage in enumerate(model.stages):
         for name in stage.event_names():
             if not seen.get(name):
                 hint = did_you_mean(name, list(seen) or names)
                 problems.append(
                     {
-                        **where,
+                        **where(("stages", i, "events", _entry_of(stage.events, name))),
                         "key": f"stages.{stage.id}.events",
                         "severity": "warn",
                         "message": f"event '{name}' never occurs in the data"
@@ -112,3 +123,26 @@ def _data_problems(
                     }
                 )
     return problems
+
+
+# The stage options that name a property column (validate --data checks each exists).
+PROPERTY_OPTIONS = (
+    "channel",
+    "amount",
+    "currency",
+    "order_id",
+    "referrer",
+    "score",
+    "csat",
+    "ces",
+    "touchpoint",
+)
+
+
+def _entry_of(entries: Sequence[object], name: str) -> int:
+    """Return the index of the first event entry that names ``name`` ("a|b" names a and b)."""
+    for j, entry in enumerate(entries):
+        parts = entry.split("|") if isinstance(entry, str) else [getattr(entry, "name", "")]
+        if name in (p.strip() for p in parts):
+            return j
+    return 0

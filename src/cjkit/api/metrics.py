@@ -32,7 +32,7 @@ from cjkit.engine.metrics import query as metrics_query
 from cjkit.engine.metrics import summary as metrics_summary
 from cjkit.engine.metrics.base import Context
 from cjkit.engine.metrics.kinds.acquisition import SPEND_AMOUNT, SPEND_CHANNEL, SPEND_DATE, Spend
-from cjkit.errors import InputError, did_you_mean, one_of
+from cjkit.errors import InputError, UsageError, did_you_mean, one_of
 from cjkit.io import sources
 from cjkit.maps import loader
 from cjkit.maps.schema import JourneyMap, SpendSpec
@@ -54,6 +54,9 @@ class MetricsOptions:
     read: ReadOptions = field(default_factory=ReadOptions)
     compare: str | None = None  # --compare previous|A..B (cjkit.api.compare)
     alpha: float = 0.05
+    # --top: keep the N values of each breakdown with the most units, the rest as one (other)
+    # group (tables default to cjkit.report.folding.TABLE_TOP); None keeps every value.
+    top: int | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +248,7 @@ def _run(
             [metrics_query.narrow(clean, plan), summary, sources.quality(events), *more.values()]
         )
     sources.raise_for_quality(events, quality.row(0, named=True))
+    table, plan, folds = _fold(table, plan, options.top)
     with read_errors(events):
         parts = metrics_query.queries(table.lazy(), plan)
         frames = dict(zip(parts, pl.collect_all(list(parts.values())), strict=True))
@@ -295,7 +299,38 @@ def _run(
         breakdowns=groups,
         warnings=warnings,
     )
+    if folds:
+        report = replace(
+            report,
+            breakdowns=[replace(b, by=segments[i]) for i, b in enumerate(report.breakdowns)],
+            extra={**report.extra, "breakdown_other": [f.to_dict() for f in folds]},
+        )
     return replace(report, checks=evaluate(report, loaded, None)), loaded, frames
+
+
+def _fold(
+    table: pl.DataFrame, plan: metrics_plan.MetricsPlan, top: int | None
+) -> tuple[pl.DataFrame, metrics_plan.MetricsPlan, list[Any]]:
+    """Return the narrowed events with each breakdown's values outside the ``top`` with the
+    most units as ``(other)``, in a column of its own (a stage may read the same property, as
+    the acquisition channel), the plan that breaks down by those columns, and what was folded."""
+    if top is None or not plan.segments:
+        return table, plan, []
+    if top < 1:
+        raise UsageError(f"--top: expected a whole number of at least 1, got {top}")
+    from cjkit.engine.insight import segments
+
+    unit = pl.col(sources.USER)
+    folds = []
+    names = []
+    for i, prop in enumerate(plan.segments):
+        name = f"__fold{i}"
+        table, folded = segments.fold_values(
+            table, [prop], top, size=unit.n_unique(), where=unit.is_not_null(), into=[name]
+        )
+        folds.append(folded)
+        names.append(name)
+    return table, replace(plan, segments=tuple(names)), folds
 
 
 def metrics(paths: Sequence[str], options: MetricsOptions) -> MetricsReport:

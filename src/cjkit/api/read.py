@@ -14,6 +14,7 @@ import polars as pl
 
 from cjkit.errors import InputError, UsageError
 from cjkit.io import reading, sources
+from cjkit.io.files import failing_file
 from cjkit.maps import loader
 from cjkit.maps.schema import JourneyMap
 from cjkit.timerange import zone
@@ -94,10 +95,18 @@ def read_errors(events: sources.Events) -> Iterator[None]:
     except pl.exceptions.ColumnNotFoundError as exc:
         raise InputError(f"missing column: {sources.first_line(exc)}") from None
     except pl.exceptions.PolarsError as exc:
-        files = events.files[0] if len(events.files) == 1 else f"{len(events.files)} files"
-        raise InputError(sources.describe_read_error(files, exc)) from None
+        raise InputError(sources.describe_read_error(_culprit(events), exc)) from None
     except OSError as exc:
         raise InputError(f"can't read the events: {exc}") from None
+
+
+def _culprit(events: sources.Events) -> str:
+    """Return the file a read error is about: the only one, else the first of several that
+    fails on its own ("N files" when none does: the error comes from combining them)."""
+    if len(events.files) == 1:
+        return events.files[0]
+    found = failing_file(events.files, events.per_file) if events.per_file else None
+    return found or f"{len(events.files)} files"
 
 
 Materialize = Callable[[pl.LazyFrame], pl.DataFrame]

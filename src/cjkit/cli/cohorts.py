@@ -31,6 +31,7 @@ from cjkit.cli.options import (
     TableOpt,
     TimeCol,
     TimeFormatOpt,
+    TopOpt,
     TzOpt,
     UntilOpt,
     UserCol,
@@ -73,6 +74,7 @@ def retention(
     since: SinceOpt = None,
     until: UntilOpt = None,
     by: ByOpt = None,
+    top: TopOpt = None,
     compare: CompareOpt = None,
     alpha: AlphaOpt = 0.05,
     fmt: ChartFormatOpt = "table",
@@ -106,6 +108,7 @@ def retention(
     with reported("Computing retention…"):
         check_format(fmt, tuple(ChartFormat))
         from cjkit import api
+        from cjkit.report.folding import top_for
 
         options = api.RetentionOptions(
             start_event=start_event,
@@ -118,6 +121,7 @@ def retention(
             since=since,
             until=until,
             by=tuple(by or ()),
+            top=top_for(fmt, top),
             compare=compare,
             alpha=alpha,
             read=read_options(

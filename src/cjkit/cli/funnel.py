@@ -145,6 +145,7 @@ def funnel(
     with reported("Computing the funnel…"):
         check_format(fmt, tuple(ChartFormat))
         from cjkit import api
+        from cjkit.report.folding import top_for
 
         options = api.FunnelOptions(
             steps=tuple(step or ()),
@@ -161,6 +162,7 @@ def funnel(
             until=until,
             by=tuple(by or ()),
             attribution=attribution,
+            fold=top_for(fmt, None),
             insight=api.InsightOptions(
                 compare=compare,
                 alpha=alpha,

@@ -28,6 +28,7 @@ from cjkit.cli.options import (
     TableOpt,
     TimeCol,
     TimeFormatOpt,
+    TopOpt,
     TzOpt,
     UntilOpt,
     UserCol,
@@ -42,6 +43,7 @@ def metrics(
     events: EventsArg,
     model: ModelReqOpt,
     by: ByOpt = None,
+    top: TopOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     period: Annotated[
@@ -84,10 +86,12 @@ def metrics(
     with reported("Computing the metrics…"):
         check_format(fmt)
         from cjkit import api
+        from cjkit.report.folding import top_for
 
         options = api.MetricsOptions(
             model=model,
             by=tuple(by or ()),
+            top=top_for(fmt, top),
             since=since,
             until=until,
             period=period,

@@ -14,6 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from cjkit.errors import InputError
+from cjkit.io import sniff
 from cjkit.io.walk import files_under, glob_files, not_regular
 
 STDIN = "-"
@@ -118,6 +119,9 @@ def scan(path: Path, text_columns: Sequence[str], forced: str | None = None) -> 
     source: Path | bytes = stdin_bytes() if name == STDIN else path
     if size(path) == 0:
         raise InputError(f"{'standard input' if name == STDIN else name}: the file is empty")
+    if fmt != "parquet":  # binary, UTF-16 or Latin-1 text says so, not "no user column"
+        shown = "standard input" if name == STDIN else name
+        sniff.check_text(path, shown, source if isinstance(source, bytes) else None)
     if fmt == "parquet":
         frame = pl.scan_parquet(source)
     elif fmt in ("csv", "tsv"):
@@ -150,7 +154,19 @@ def schema(path: Path, frame: pl.LazyFrame) -> dict[str, pl.DataType]:
     except InputError:
         raise
     except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
+        if _not_parquet(path):
+            raise InputError(
+                f"{path}: not a Parquet file (it does not start with PAR1): is it CSV or "
+                "JSON with a .parquet name? Rename it or pass --input-format"
+            ) from None
         raise InputError(f"{path}: can't read the file: {first_line(exc)}") from None
+
+
+def _not_parquet(path: Path) -> bool:
+    # Only on the error path: a file read as Parquet whose first bytes are not its magic.
+    if str(path) == STDIN or file_format(path) != "parquet" or not path.is_file():
+        return False
+    return not sniff.head(path, gzipped=False).startswith(b"PAR1")
 
 
 def first_line(exc: BaseException) -> str:
@@ -160,6 +176,19 @@ def first_line(exc: BaseException) -> str:
     if "invalid utf-8" in line.lower() or "utf8" in line.lower():
         return "it is not UTF-8 text (convert it with iconv -t UTF-8)"
     return line
+
+
+def failing_file(names: Sequence[str], frames: Sequence[pl.LazyFrame]) -> str | None:
+    """Return the first of several files whose own scan fails, or None (only on the error
+    path of a read over them all: each file is read once more, to a single hash per column)."""
+    for name, frame in zip(names, frames, strict=False):
+        try:
+            frame.select(pl.all().hash().sum()).collect()
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException:  # a Polars error, an OSError, or a Rust panic in the reader
+            return name
+    return None
 
 
 def describe_read_error(path: str, exc: BaseException) -> str:

@@ -75,6 +75,15 @@ class LoadedMap:
     path: Path | None
     display: str
     target_lines: tuple[int, ...]
+    # The files the map came from (itself, then what it extends), to place a key path.
+    resolved: Resolved | None = field(default=None, repr=False, compare=False)
+
+    def locate(self, loc: Loc) -> tuple[str, int, int]:
+        """Return (file, line, col) of the key path ``loc`` (such as ``("stages", 2, "events",
+        0)``) in whichever file of the map holds it; (this file, 1, 1) when it is nowhere."""
+        if self.resolved is None:
+            return (self.display, 1, 1)
+        return _locate(self.resolved, loc)
 
     @property
     def base_dir(self) -> Path:
@@ -119,7 +128,7 @@ def check(ref: str | Path) -> tuple[LoadedMap | None, list[MapProblem]]:
     if problems:
         return None, _sorted(problems)
     lines = tuple(_locate(resolved, ("targets", i))[1] for i in range(len(model.targets)))
-    return LoadedMap(model, path, display_path(path), lines), []
+    return LoadedMap(model, path, display_path(path), lines, resolved), []
 
 
 def _resolve_ref(ref: str | Path) -> Path:

@@ -19,7 +19,7 @@ from typing import Any
 
 from cjkit.errors import UsageError
 from cjkit.io.output import write_text
-from cjkit.report import Report
+from cjkit.report import Report, folding
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown")
 
@@ -173,7 +173,9 @@ def _module(kind: str) -> Any:
 def to_markdown(report: Report) -> str:
     """Return the report as Markdown for a PR comment or ``$GITHUB_STEP_SUMMARY``."""
     custom = getattr(_module(report.kind), f"{report.kind}_markdown", None)
-    return str(custom(report)) if custom else rows_markdown(report.to_rows())
+    text = str(custom(report)) if custom else rows_markdown(report.to_rows())
+    notes = folding.lines(report)
+    return text + "".join(f"\n_{line}_\n" for line in notes) if notes else text
 
 
 def use_color(*, no_color: bool = False) -> bool | None:
@@ -191,8 +193,19 @@ def to_table(
     """Return the rich table of a report as text (ANSI codes only when colour is on)."""
     from cjkit.render.console import capture
 
+    return capture(_table_of(report, explain), color=color, width=width)
+
+
+def _table_of(report: Report, explain: bool) -> Any:
+    """Return the table renderable of a report, with the line about folded breakdowns."""
     renderable = getattr(_module(report.kind), f"{report.kind}_table")(report, explain)
-    return capture(renderable, color=color, width=width)
+    notes = folding.lines(report)
+    if not notes:
+        return renderable
+    from rich.console import Group
+    from rich.text import Text
+
+    return Group(renderable, *(Text(line, style="dim") for line in notes))
 
 
 def emit(
@@ -230,9 +243,7 @@ def emit(
         if output is None and color is not False and sys.stdout.isatty():
             from cjkit.render.console import print_out
 
-            print_out(
-                getattr(_module(report.kind), f"{report.kind}_table")(report, explain), color=color
-            )
+            print_out(_table_of(report, explain), color=color)
             return
         text = to_table(report, explain=explain, color=False if color is None else color)
     if output is not None:

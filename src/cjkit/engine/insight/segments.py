@@ -2,7 +2,9 @@
 
 * ``--top N`` keeps the N segments with the most units at step 1 (ties by value) and relabels
   every other unit's segment ``(other)``, one group_by and one join over the journey table, so a
-  column with 100k distinct values costs no more than one with ten.
+  column with 100k distinct values costs no more than one with ten. :func:`fold_values` is that
+  fold for any table (the events of retention and metrics too); tables and Markdown fold to
+  :data:`cjkit.report.folding.TABLE_TOP` by default.
 * ``vs_rest`` at step k ≥ 2 compares the segment's ``conversion_from_previous`` with the rest
   of the population's (all units not in the segment), by :func:`tests.two_proportions_many`.
   ``impact_units = c_{k-1} · (rate − rest_rate)``: the units the segment gained (positive) or
@@ -11,8 +13,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -25,38 +28,88 @@ OTHER = "(other)"
 
 @dataclass(frozen=True)
 class Folded:
-    """What ``--top`` folded: the segments kept, and the segments and units put in ``(other)``."""
+    """What a fold did: the segments kept (``top``), the segments and units put in ``(other)``,
+    and how many distinct values there were before (``values``) of which columns (``by``)."""
 
     top: int
     segments: int
     units: int
+    values: int = 0
+    by: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, Any]:
         """Return the JSON form."""
-        return {"top": self.top, "folded_segments": self.segments, "folded_units": self.units}
+        return {
+            "top": self.top,
+            "folded_segments": self.segments,
+            "folded_units": self.units,
+            "values": self.values,
+            "by": list(self.by),
+        }
+
+
+Frame = TypeVar("Frame", pl.DataFrame, pl.LazyFrame)
+
+
+def fold_values(
+    frame: Frame,
+    by: Sequence[str],
+    top: int,
+    *,
+    size: pl.Expr | None = None,
+    where: pl.Expr | None = None,
+    into: Sequence[str] | None = None,
+) -> tuple[Frame, Folded]:
+    """Return ``frame`` with every value of ``by`` outside the ``top`` largest as ``(other)``.
+
+    The one fold of every command's breakdowns (funnel, retention, metrics, diagnose): values
+    are ranked by ``size`` (default: rows, ``pl.len()``; the caller passes the distinct units
+    on an events table) over the rows ``where`` holds, ties by value. The kept values become
+    text (``(other)`` fits any type), written to ``into`` (default: ``by`` itself). Folding
+    relabels rows before anything is counted, so ``(other)`` is a segment like any other:
+    its counts are those of its units and its rates come from its own counts, never averaged.
+    One group_by over the values and one join with the kept ones: a column with 500k values
+    costs about as much as one with ten. A lazy ``frame`` is scanned once for the sizes.
+    """
+    columns: list[str] = list(by)
+    targets: list[str] = list(into) if into is not None else columns
+    keys: list[str] = [f"_fold{j}" for j in range(len(columns))]
+    lazy = frame.lazy().with_columns(
+        pl.col(c).cast(pl.String).alias(k) for c, k in zip(columns, keys, strict=True)
+    )
+    counted = lazy.filter(where) if where is not None else lazy
+    sizes = (
+        counted.group_by(keys)
+        .agg((size if size is not None else pl.len()).alias("_n"))
+        .sort(["_n", *keys], descending=[True, *[False] * len(keys)], nulls_last=True)
+        .collect()
+    )
+    keep = sizes.head(top).select(*keys, pl.lit(value=True).alias("_keep"))
+    rest = sizes.slice(top)
+    out = (
+        lazy.join(keep.lazy(), on=keys, how="left", nulls_equal=True, maintain_order="left")
+        .with_columns(
+            pl.when(pl.col("_keep")).then(pl.col(k)).otherwise(pl.lit(OTHER)).alias(t)
+            for k, t in zip(keys, targets, strict=True)
+        )
+        .drop("_keep", *keys)
+    )
+    info = Folded(
+        top=top,
+        segments=rest.height,
+        units=int(rest["_n"].sum() or 0),
+        values=sizes.height,
+        by=tuple(columns),
+    )
+    if isinstance(frame, pl.DataFrame):
+        return out.collect(), info
+    return out, info
 
 
 def fold_top(units: pl.DataFrame, by: list[str], top: int) -> tuple[pl.DataFrame, Folded]:
-    """Return the journey table with every segment outside the ``top`` largest as ``(other)``.
-
-    Size is the number of (non-excluded) units in the segment at step 1; the ``by`` columns
-    become text so that ``(other)`` fits any type.
-    """
-    text = units.with_columns(pl.col(c).cast(pl.String) for c in by)
-    sizes = (
-        text.filter(~pl.col("excluded"))
-        .group_by(by)
-        .agg(pl.len().alias("_n"))
-        .sort(["_n", *by], descending=[True, *[False] * len(by)], nulls_last=True)
-    )
-    keep = sizes.head(top).select(*by, pl.lit(value=True).alias("_keep"))
-    rest = sizes.slice(top)
-    joined = text.join(keep, on=by, how="left", nulls_equal=True)
-    folded = joined.with_columns(
-        pl.when(pl.col("_keep")).then(pl.col(c)).otherwise(pl.lit(OTHER)).alias(c) for c in by
-    ).drop("_keep")
-    info = Folded(top=top, segments=rest.height, units=int(rest["_n"].sum() or 0))
-    return folded, info
+    """Return the funnel's journey table with every segment outside the ``top`` largest as
+    ``(other)``: size is the number of (non-excluded) units in the segment at step 1."""
+    return fold_values(units, by, top, where=~pl.col("excluded"))
 
 
 def vs_rest(
