@@ -246,6 +246,24 @@ def test_non_utf8_input_says_what_it_is(
     assert err.strip() == f"Error: {bad}: {found}"
 
 
+@pytest.mark.parametrize("name", ["late.csv", "late.csv.gz"])
+def test_non_utf8_byte_after_the_sniff_is_placed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    # 2 MB of UTF-8 (multibyte characters across the 1 MB chunks), then one Latin-1 byte.
+    text = HEADER + "1,caf\u00e9 \u2603,2025-01-01T00:00:00Z\n" * 60_000
+    data = text.encode("utf-8") + "2,caf\xe9,2025-01-02T00:00:00Z\n".encode("latin-1")
+    path = tmp_path / name
+    path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    at = len(text.encode("utf-8")) + len("2,caf")
+    code, _, err = _run(["funnel", str(path), "-s", "visit", "-s", "signup"], capsys)
+    assert code == 2
+    assert err.strip() == (
+        f"Error: {path}: not UTF-8 text (byte 0xe9 on line 60,002, at byte {at:,}; "
+        f"looks like Latin-1 or Windows-1252); {UTF8}"
+    )
+
+
 def test_parquet_with_a_csv_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "events.csv"
     pl.DataFrame({"user_id": ["1"], "event": ["a"], "timestamp": ["2025-01-01"]}).write_parquet(

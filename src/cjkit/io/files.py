@@ -18,6 +18,7 @@ from cjkit.io import sniff
 from cjkit.io.walk import files_under, glob_files, not_regular
 
 STDIN = "-"
+NOT_UTF8 = "it is not UTF-8 text (convert it with iconv -t UTF-8)"
 _FORMATS = {
     ".parquet": "parquet",
     ".pq": "parquet",
@@ -129,7 +130,7 @@ def scan(path: Path, text_columns: Sequence[str], forced: str | None = None) -> 
         try:
             header = _text_header(source, sep)
         except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"{name}: can't read the file: {first_line(exc)}") from None
+            raise InputError(f"{name}: {unreadable(path, exc)}") from None
         overrides = {c: pl.String for c in text_columns if c in header}
         frame = pl.scan_csv(
             source,
@@ -159,7 +160,18 @@ def schema(path: Path, frame: pl.LazyFrame) -> dict[str, pl.DataType]:
                 f"{path}: not a Parquet file (it does not start with PAR1): is it CSV or "
                 "JSON with a .parquet name? Rename it or pass --input-format"
             ) from None
-        raise InputError(f"{path}: can't read the file: {first_line(exc)}") from None
+        raise InputError(f"{path}: {unreadable(path, exc)}") from None
+
+
+def unreadable(path: Path, exc: BaseException) -> str:
+    """Return why a file can't be read; a byte that is not UTF-8 is found (which, on which
+    line: only on this error path, the whole file is read once more)."""
+    text = first_line(exc)
+    if text == NOT_UTF8 and str(path) != STDIN and path.is_file():
+        found = sniff.first_invalid(path)
+        if found:
+            return found
+    return f"can't read the file: {text}"
 
 
 def _not_parquet(path: Path) -> bool:
@@ -173,8 +185,8 @@ def first_line(exc: BaseException) -> str:
     """Return the first line of an error's text, in words a user can act on."""
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
-    if "invalid utf-8" in line.lower() or "utf8" in line.lower():
-        return "it is not UTF-8 text (convert it with iconv -t UTF-8)"
+    if "invalid utf-8" in line.lower() or "utf8" in line.lower() or "utf-8" in line.lower():
+        return NOT_UTF8
     return line
 
 
@@ -194,6 +206,8 @@ def failing_file(names: Sequence[str], frames: Sequence[pl.LazyFrame]) -> str | 
 def describe_read_error(path: str, exc: BaseException) -> str:
     """Return a one-line message for a read error, naming the line of a ragged CSV row."""
     text = first_line(exc)
+    if text == NOT_UTF8 and Path(path).is_file():
+        return f"{path}: {unreadable(Path(path), exc)}"
     if "more fields than defined" in text or "fewer fields" in text:
         where = _ragged_line(Path(path))
         if where:

@@ -89,12 +89,43 @@ def describe(data: bytes, gzipped: bool = False) -> str | None:
 
 
 def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
-    at = exc.start
-    line = data.count(b"\n", 0, at) + 1
-    byte = data[at]
+    return _bad_byte(data[exc.start], data.count(b"\n", 0, exc.start) + 1)
+
+
+def _bad_byte(byte: int, line: int, where: str = "") -> str:
     # Bytes 0x80-0x9f are control codes in Latin-1 but letters and signs in Windows-1252.
     guess = "Windows-1252" if 0x80 <= byte <= 0x9F else "Latin-1 or Windows-1252"
-    return f"not UTF-8 text (byte 0x{byte:02x} on line {line:,}; looks like {guess}); {_UTF8}"
+    return (
+        f"not UTF-8 text (byte 0x{byte:02x} on line {line:,}{where}; looks like {guess}); {_UTF8}"
+    )
+
+
+def first_invalid(path: Path) -> str | None:
+    """Return what is wrong with the first byte of ``path`` that is not UTF-8, read in 1 MB
+    chunks (``.gz`` decompressed), or None when it is all UTF-8. Only on the error path: the
+    reader found a bad byte after the first :data:`SNIFF_BYTES`."""
+    gzipped = path.suffix.lower() in (".gz", ".gzip")
+    lines, offset, carry = 1, 0, b""
+    try:
+        with path.open("rb") as raw, gzip.open(raw) if gzipped else raw as stream:
+            while chunk := stream.read(1 << 20):
+                buffer = carry + chunk
+                try:
+                    buffer.decode("utf-8")
+                    carry = b""
+                except UnicodeDecodeError as exc:
+                    if exc.reason == "unexpected end of data" and exc.end == len(buffer):
+                        carry = buffer[exc.start :]  # a character cut by the chunk's end
+                        buffer = buffer[: exc.start]
+                    else:
+                        at = exc.start
+                        line = lines + buffer.count(b"\n", 0, at)
+                        return _bad_byte(buffer[at], line, f", at byte {offset + at:,}")
+                lines += buffer.count(b"\n")
+                offset += len(buffer)
+    except (OSError, EOFError, zlib.error):
+        return None
+    return None
 
 
 def check_text(path: Path, name: str, data: bytes | None = None) -> None:

@@ -159,9 +159,9 @@ def sample_text(path: Path, frame: pl.LazyFrame) -> list[str]:
     try:
         sample = frame.select(pl.col(TIME).str.strip_chars()).head(2_000).collect().to_series()
     except pl.exceptions.PolarsError as exc:
-        from cjkit.io.files import first_line
+        from cjkit.io.files import unreadable
 
-        raise InputError(f"{path}: can't read the file: {first_line(exc)}") from None
+        raise InputError(f"{path}: {unreadable(path, exc)}") from None
     return [v for v in sample.to_list() if v]
 
 
