@@ -10,12 +10,13 @@ from typing import Any
 
 import polars as pl
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
 
 from cjkit import api, kinds
 from cjkit.api.metrics import lookup
 from cjkit.engine.metrics.base import IN, KindResult, StagePlan, as_int, summarize_rows
 from cjkit.engine.metrics.kinds import KindEngine, PlanArgs, engine, set_engine
-from cjkit.maps import schema
+from cjkit.maps import loader, schema
 from cjkit.render.metrics import fmt_value, metrics_table
 
 EVENTS = """\
@@ -30,8 +31,17 @@ c,visit,2025-03-04T10:00:00Z,
 """
 
 
+class PingOptions(BaseModel):
+    """The dummy kind's own stage key: how many pings make a unit one that pings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_pings: int = Field(default=1, ge=1)
+
+
 class Pings(KindEngine):
-    """A dummy kind: pings per unit of the population, and the share of units that ping."""
+    """A dummy kind: pings per unit of the population, and the share of units that ping (at
+    least ``min_pings`` times, a key of its own that Stage does not declare)."""
 
     def plan(
         self, base: StagePlan, columns: Mapping[str, pl.DataType], args: PlanArgs
@@ -45,7 +55,8 @@ class Pings(KindEngine):
         self, view: Any, plan: StagePlan, segment: int | None, earlier: Mapping[str, Any]
     ) -> dict[Any, KindResult]:
         pings = pl.col(plan.col("pings"))
-        exprs = [pl.len().alias("n"), pings.sum().alias("pings"), (pings > 0).sum().alias("k")]
+        least = int(plan.stage.option("min_pings"))
+        exprs = [pl.len().alias("n"), pings.sum().alias("pings"), (pings >= least).sum().alias("k")]
 
         def result(row: dict[str, Any]) -> KindResult:
             n, k, sent = as_int(row["n"]), as_int(row["k"]), as_int(row["pings"])
@@ -66,6 +77,7 @@ def pings() -> Iterator[None]:
                 kinds.Metric("pinging", "units that ping", "rate"),
             ),
             headline=("pinging", "pinging"),
+            options_model=PingOptions,
         )
     )
     set_engine("pings", Pings())
@@ -149,3 +161,71 @@ def test_register_rejects_a_bad_unit() -> None:
     with pytest.raises(ValueError, match="unknown unit"):
         kinds.register(kinds.KindSpec("bad", metrics=(kinds.Metric("x", "x", "furlongs"),)))  # type: ignore[arg-type]
     assert "bad" not in kinds.REGISTRY
+
+
+# A kind's own stage key: registered with the kind (options_model), no change to the schema.
+
+
+def _problems(path: Path) -> list[str]:
+    loaded, problems = loader.check(path)
+    assert loaded is None
+    return [str(p).removeprefix(f"{path.parent}/") for p in problems]
+
+
+def _col(path: Path, line: int, key: str) -> int:
+    return path.read_text(encoding="utf-8").splitlines()[line - 1].index(key) + 1
+
+
+def test_a_kind_option_reaches_the_engine(tmp_path: Path, pings: None) -> None:
+    path = _map(tmp_path, extra=", min_pings: 2")
+    stage = loader.load(path).map.stage("p")
+    assert stage is not None
+    assert stage.option("min_pings") == 2
+    assert stage.kind_options == {"min_pings": 2}
+    report = api.metrics(
+        [str(tmp_path / "events.csv")], api.MetricsOptions(model=str(path), breakdowns=False)
+    )
+    numbers = next(s for s in report.stages if s.id == "p").numbers
+    assert numbers.metrics["pinging"] == pytest.approx(1 / 3)  # only a pings twice or more
+
+
+def test_a_kind_option_left_out_takes_its_default(tmp_path: Path, pings: None) -> None:
+    stage = loader.load(_map(tmp_path)).map.stage("p")
+    assert stage is not None
+    assert stage.option("min_pings") == 1
+    assert stage.kind_options == {}
+
+
+def test_a_bad_kind_option_is_reported_at_its_key(tmp_path: Path, pings: None) -> None:
+    path = _map(tmp_path, extra=", min_pings: lots")
+    col = _col(path, 5, "min_pings")  # the key's position, as for every stage key
+    assert _problems(path) == [
+        f"map.yaml:5:{col}: stages[1].min_pings: expected a whole number, got 'lots'"
+    ]
+    path = _map(tmp_path, extra=", min_pings: 0")
+    assert _problems(path) == [
+        f"map.yaml:5:{col}: stages[1].min_pings: input should be greater than or equal to 1"
+    ]
+
+
+def test_a_kind_option_on_another_kind_is_refused(tmp_path: Path, pings: None) -> None:
+    path = _map(tmp_path, kind="activation", extra=", min_pings: 2")
+    col = _col(path, 5, "min_pings")
+    assert _problems(path) == [
+        f"map.yaml:5:{col}: stages[1].min_pings: "
+        "'min_pings' applies only to a stage of kind pings, not activation"
+    ]
+
+
+def test_a_misspelt_kind_option_gets_a_suggestion(tmp_path: Path, pings: None) -> None:
+    path = _map(tmp_path, extra=", min_ping: 2")
+    col = _col(path, 5, "min_ping")
+    assert _problems(path) == [
+        f"map.yaml:5:{col}: stages[1].min_ping: unknown key 'min_ping'; did you mean 'min_pings'?"
+    ]
+
+
+def test_models_show_lists_a_kind_option_only_when_set(tmp_path: Path, pings: None) -> None:
+    stages = api.model_show(str(_map(tmp_path, extra=", min_pings: 2"))).model["stages"]
+    assert stages[1]["kind_options"] == {"min_pings": 2}
+    assert "kind_options" not in stages[0]

@@ -11,6 +11,28 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 MAX_SECONDS = 36500 * 86400
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 
+# Spans of the CLV model (a holdout, a horizon): days to years, with months of 365.25 / 12 days.
+_SPAN = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)\s*(d|days?|w|weeks?|mo|months?|y|years?)\s*$", re.IGNORECASE
+)
+_SPAN_DAYS = {"d": 1.0, "w": 7.0, "m": 365.25 / 12, "y": 365.25}
+# The CLV model's units of time, in days (a month is 365.25 / 12 days).
+TIME_UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
+
+
+def parse_span(text: str) -> tuple[float, float]:
+    """Return (days, months) of a span such as ``90d``, ``26w``, ``12mo``, ``12 months`` or
+    ``1y``; raise ValueError with the accepted form."""
+    match = _SPAN.match(text)
+    if not match:
+        raise ValueError(f"expected a span such as 90d, 26w, 12mo or 1y, got {text!r}")
+    number = float(match.group(1))
+    unit = match.group(2).lower()
+    key = "m" if unit.startswith("mo") else unit[0]
+    days = number * _SPAN_DAYS[key]
+    months = number if key == "m" else number * 12 if key == "y" else days / (365.25 / 12)
+    return days, months
+
 
 def parse_duration(text: str) -> int:
     """Return the duration in whole seconds; raise ValueError with the accepted form."""

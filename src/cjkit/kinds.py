@@ -5,13 +5,22 @@ a unit. Map validation (:mod:`cjkit.maps.schema`), target checking (``api.metric
 rendering (labels, number formats, the breakdown headline) and the docs test read this table;
 the engine finds the kind's code as ``cjkit.engine.metrics.kinds.<name>`` (its ``ENGINE``).
 A new kind is one :func:`register` call here (or in a plugin module) and one engine module.
+
+A kind's own stage keys: ``options`` names the keys it shares with :class:`cjkit.maps.schema.Stage`
+(declared there, for the built-in kinds), and ``options_model`` is a pydantic model of keys only
+this kind reads. A stage of the kind may set that model's keys like any other key; the stage
+keeps them validated in ``Stage.kind_options`` (``stage.option(name)``), with the same
+``FILE:LINE:COL`` errors, so a new kind with new keys needs no change to the schema.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 Unit = Literal["rate", "count", "money", "seconds", "number", "points"]
 UNITS: tuple[str, ...] = ("rate", "count", "money", "seconds", "number", "points")
@@ -40,6 +49,8 @@ class KindSpec:
     options: tuple[str, ...] = ()
     metrics: tuple[Metric, ...] = ()
     headline: tuple[str, str] | None = None
+    # The keys only this kind reads (a pydantic model; None: it has none): see the module doc.
+    options_model: type[BaseModel] | None = None
 
     def metric_names(self) -> tuple[str, ...]:
         """Return the names of the kind's metrics, in report order."""
@@ -105,6 +116,15 @@ def options() -> dict[str, tuple[str, ...]]:
     out: dict[str, list[str]] = {}
     for spec in REGISTRY.values():
         for option in spec.options:
+            out.setdefault(option, []).append(spec.name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def model_options() -> dict[str, tuple[str, ...]]:
+    """Return, per key of a kind's ``options_model``, the kinds whose model declares it."""
+    out: dict[str, list[str]] = {}
+    for spec in REGISTRY.values():
+        for option in spec.options_model.model_fields if spec.options_model else ():
             out.setdefault(option, []).append(spec.name)
     return {k: tuple(v) for k, v in out.items()}
 

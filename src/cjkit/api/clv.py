@@ -6,17 +6,16 @@ calibration summary of a holdout check included) is phase 2 on that small table.
 
 from __future__ import annotations
 
-import importlib.util
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 import polars as pl
 
+from cjkit import durations
 from cjkit.api.core import ReadOptions, collect_checked, load_model, read_events
 from cjkit.canonical import EVENT, TIME, USER
-from cjkit.engine.clv import rfm, tables
+from cjkit.engine.clv import require_scipy, rfm, tables
 from cjkit.engine.clv import summary as summary_mod
 from cjkit.engine.matchers import Matcher, parse_cli_step, parse_entries, predicate
 from cjkit.engine.money import frame_money_sum
@@ -26,10 +25,6 @@ from cjkit.maps.schema import JourneyMap
 from cjkit.report.clv import ClvReport, HoldoutCheck
 
 TIME_UNITS = ("day", "week", "month")
-_SPAN = re.compile(
-    r"^\s*(\d+(?:\.\d+)?)\s*(d|days?|w|weeks?|mo|months?|y|years?)\s*$", re.IGNORECASE
-)
-_SPAN_DAYS = {"d": 1.0, "w": 7.0, "m": 365.25 / 12, "y": 365.25}
 
 
 @dataclass(frozen=True)
@@ -61,15 +56,10 @@ class ClvRun:
 
 def parse_span(flag: str, text: str) -> tuple[float, float]:
     """Return (days, months) of a span such as ``90d``, ``26w``, ``12mo`` or ``1y``."""
-    match = _SPAN.match(text)
-    if not match:
-        raise UsageError(f"{flag}: expected a span such as 90d, 26w, 12mo or 1y, got {text!r}")
-    number = float(match.group(1))
-    unit = match.group(2).lower()
-    key = "m" if unit.startswith("mo") else unit[0]
-    days = number * _SPAN_DAYS[key]
-    months = number if key == "m" else number * 12 if key == "y" else days / (365.25 / 12)
-    return days, months
+    try:
+        return durations.parse_span(text)
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
 
 
 def _purchases(options: ClvOptions, model: JourneyMap | None) -> tuple[list[Matcher], str | None]:
@@ -121,38 +111,12 @@ def _scan(
     )
 
 
-def _require_scipy() -> None:
-    if importlib.util.find_spec("scipy") is None:
-        raise UsageError(
-            "clv needs scipy, which is not installed", hint="pip install 'cjkit[stats]'"
-        )
-
-
 def _rfm_inputs(summary: pl.LazyFrame, end: date) -> pl.LazyFrame:
     return summary.with_columns(
         (pl.lit(end) - pl.col("last_purchase")).dt.total_days().alias("days_since_last"),
         (pl.col("frequency") + 1).alias("purchase_days"),
         (pl.col("revenue") / (pl.col("frequency") + 1)).alias("mean_day_value"),
     )
-
-
-def _warnings(summary: pl.DataFrame, spend_excluded: int, negative: int) -> list[str]:
-    out = []
-    one_time = summary.filter(pl.col("frequency") == 0).height
-    if summary.height and one_time / summary.height > 0.8:
-        out.append(
-            f"{one_time:,} of {summary.height:,} units ({one_time / summary.height:.0%}) never "
-            "bought again: BG/NBD rests on the few repeat buyers, so treat its predictions "
-            "with care"
-        )
-    if spend_excluded:
-        out.append(
-            f"{spend_excluded:,} repeat buyer(s) with a zero or negative mean order value were "
-            "left out of the Gamma-Gamma fit (it needs positive values)"
-        )
-    if negative:
-        out.append(f"{negative:,} purchase event(s) have a zero or negative amount")
-    return out
 
 
 def _holdout(
@@ -206,7 +170,7 @@ def _holdout(
 def clv(paths: Sequence[str], options: ClvOptions) -> ClvRun:
     """Return the CLV report of ``paths`` and the per-unit table (see ``ClvReport``)."""
     _check_spec(options)
-    _require_scipy()
+    require_scipy("clv")
     from cjkit.engine.clv import predict as predict_mod
 
     loaded = load_model(options.model) if options.model else None
@@ -250,13 +214,9 @@ def clv(paths: Sequence[str], options: ClvOptions) -> ClvRun:
     touch = purchases.group_by("unit").agg(pl.col(c).sort_by("ts", c).first() for c in by)
     days, first_touch = pl.collect_all([daily, touch]) if by else (daily.collect(), None)
     summary = _rfm_inputs(summary_mod.summarise(days.lazy(), spec), end).collect()
-    spend, spend_units, excluded = predict_mod.fit_spend(summary) if amount else (None, 0, 0)
-    models = predict_mod.Models(
-        purchases=predict_mod.fit_purchases(summary),
-        spend=spend,
-        spend_units=spend_units,
-        spend_excluded=excluded,
-    )
+    models = predict_mod.fit_models(summary, spend=amount is not None)
+    excluded = models.spend_excluded
+    spend_units = models.spend_units
     units = predict_mod.predict(
         summary,
         models,
@@ -269,7 +229,7 @@ def clv(paths: Sequence[str], options: ClvOptions) -> ClvRun:
     units = rfm.scores(units.lazy()).collect().sort("unit")
     if first_touch is not None:
         units = units.join(first_touch, on="unit", how="left")
-    warnings = _warnings(summary, excluded, int(stats["non_positive"] or 0))
+    warnings = tables.fit_warnings(summary, excluded, int(stats["non_positive"] or 0))
     holdout = None
     if options.holdout:
         span_days, _ = parse_span("holdout", options.holdout)
@@ -312,7 +272,7 @@ def clv(paths: Sequence[str], options: ClvOptions) -> ClvRun:
                 "units": spend_units,
             },
         },
-        totals=_totals(units),
+        totals=tables.totals(units),
         holdout=holdout,
         segments=tables.segments(units),
         breakdowns=[tables.breakdown(units, c) for c in by],
@@ -334,19 +294,3 @@ UNIT_COLUMNS = [
     "clv",
     "rfm_segment",
 ]
-
-
-def _totals(units: pl.DataFrame) -> dict[str, float | int | None]:
-    def total(name: str) -> float | None:
-        column = units[name]
-        return None if column.null_count() == units.height else frame_money_sum(column)
-
-    repeaters = units.filter(pl.col("frequency") > 0).height
-    return {
-        "units": units.height,
-        "repeat_buyers": repeaters,
-        "expected_purchases": total("expected_purchases"),
-        "mean_prob_alive": units.select(pl.col("prob_alive").mean()).item(),
-        "clv": total("clv"),
-        "revenue": total("revenue"),
-    }

@@ -15,12 +15,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from cjkit import kinds as kind_registry
 from cjkit.errors import MapProblem, did_you_mean
 from cjkit.maps import schema
 from cjkit.maps.yaml_marks import Marked
 
 Loc = tuple[str | int, ...]
 Translate = Callable[[Loc], Loc | None]
+KIND_OPTIONS = "kind_options"  # Stage's field of the keys a kind's options model declares
 
 
 @dataclass
@@ -116,6 +118,8 @@ def _clean_loc(raw: Any, loc: Loc) -> tuple[Loc, bool]:
     node = raw
     fits = True
     for part in loc:
+        if part == KIND_OPTIONS and isinstance(node, dict) and part not in node:
+            continue  # a kind option is written as a key of the stage itself
         found, child = _child(node, part)
         if found:
             cleaned.append(part)
@@ -208,6 +212,8 @@ def _message(err: dict[str, Any], loc: Loc) -> str:
     if kind == "extra_forbidden" and loc:
         model = _model_at(loc[:-1])
         allowed = sorted(model.model_fields) if model else []
+        if model is schema.Stage:  # the kinds' own keys are stage keys too
+            allowed = sorted({*allowed, *kind_registry.model_options()} - {KIND_OPTIONS})
         hint = did_you_mean(str(loc[-1]), allowed)
         base = f"unknown key '{loc[-1]}'"
         return f"{base}; {hint}" if hint else f"{base} (allowed: {', '.join(allowed)})"

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from cjkit import kinds as kind_registry
 from cjkit.canonical import Period, WeekStart
-from cjkit.durations import parse_duration
+from cjkit.durations import TIME_UNIT_DAYS, parse_duration, parse_span
 
 # Stage kinds are declared once, in cjkit.kinds; ``Kind`` is a kind's name, checked against it.
 Kind = str
@@ -80,6 +89,31 @@ class EventMatcher(Strict):
 EventEntry = Annotated[str, Field(min_length=1)] | EventMatcher
 
 
+class PredictSpec(Strict):
+    """A revenue stage's ``predict:`` section: customer value ahead (docs/metrics.md).
+
+    BG/NBD for repeat purchases (with Gamma-Gamma for order value), fitted on the stage's
+    purchases as ``cjkit clv`` fits them; ``horizon`` is a span (``12 months``, ``26w``, ``90d``,
+    ``1y``) of at least one ``time_unit``; ``discount`` the monthly rate; ``margin`` the share of
+    revenue that is value.
+    """
+
+    model: Literal["bg_nbd"]
+    horizon: Annotated[str, Field(min_length=1)]
+    discount: Annotated[float, Field(ge=0, lt=1)] = 0.01
+    margin: Annotated[float, Field(gt=0, le=1)] = 1.0
+    time_unit: Literal["day", "week", "month"] = "week"
+
+    @model_validator(mode="after")
+    def _horizon(self) -> PredictSpec:
+        days, _ = parse_span(self.horizon)
+        if days < TIME_UNIT_DAYS[self.time_unit]:
+            raise ValueError(
+                f"horizon: {self.horizon} is shorter than one {self.time_unit} (the time unit)"
+            )
+        return self
+
+
 class Stage(Strict):
     """One stage of a journey: what puts a unit in it, and what it reports."""
 
@@ -109,8 +143,41 @@ class Stage(Strict):
     ces_scale: ScoreScale | None = None
     ces_min: float | None = None
     touchpoint: PropertyName | None = None
+    # Keys only a registered kind's ``options_model`` declares (cjkit.kinds), written as stage
+    # keys: collected here and validated by that model (``option()`` reads them).
+    kind_options: dict[str, Any] = Field(default_factory=dict, exclude_if=lambda v: not v)
+    predict: PredictSpec | None = None
 
     _duration = field_validator("within")(_check_duration)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_kind_options(cls, data: Any) -> Any:
+        # A key that only a kind's options model declares moves into ``kind_options``.
+        if not isinstance(data, dict):
+            return data
+        owned = kind_registry.model_options()
+        moved = {k: v for k, v in data.items() if k in owned and k not in cls.model_fields}
+        if not moved:
+            return data
+        rest = {k: v for k, v in data.items() if k not in moved}
+        return {**rest, "kind_options": {**rest.get("kind_options", {}), **moved}}
+
+    @field_validator("kind_options")
+    @classmethod
+    def _kind_options_fit(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        kind = info.data.get("kind")
+        if not value or kind is None:
+            return value
+        owned = kind_registry.model_options()
+        for key in value:
+            if kind not in owned.get(key, (kind,)):
+                allowed = " or ".join(owned[key])
+                raise ValueError(f"'{key}' applies only to a stage of kind {allowed}, not {kind}")
+        model = kind_registry.REGISTRY[kind].options_model
+        if model is None:
+            raise ValueError(f"a stage of kind {kind} has no kind options")
+        return dict(model.model_validate(value).model_dump())
 
     @field_validator("kind")
     @classmethod
@@ -128,6 +195,9 @@ class Stage(Strict):
                 allowed = " or ".join(kinds)
                 msg = f"'{option}' applies only to a stage of kind {allowed}, not {self.kind}"
                 raise ValueError(msg)
+        if self.predict is not None and self.kind != "revenue":
+            # Not in the kind registry's options: ``models show`` lists those for every kind.
+            raise ValueError(f"'predict' applies only to a stage of kind revenue, not {self.kind}")
         for name in ("scale", "csat_scale", "ces_scale"):
             scale = getattr(self, name)
             if scale is not None and not scale[0] < scale[1]:
@@ -135,6 +205,26 @@ class Stage(Strict):
                     f"'{name}' is [lowest, highest] with lowest < highest, got {scale}"
                 )
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_predict(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # ``models show`` dumps every stage option; ``predict`` appears only when a map sets it,
+        # so the built-in models' output is as it was before the option existed.
+        data = handler(self)
+        if self.predict is None and isinstance(data, dict):
+            data.pop("predict", None)
+        return data
+
+    def option(self, name: str) -> Any:
+        """Return a stage option by name: a Stage key, or one of the kind's ``options_model``
+        keys (its default when the map leaves it out; None when the kind has no such key)."""
+        if name in type(self).model_fields:
+            return getattr(self, name)
+        if name in self.kind_options:
+            return self.kind_options[name]
+        model = kind_registry.REGISTRY[self.kind].options_model
+        field = model.model_fields.get(name) if model else None
+        return None if field is None else field.get_default(call_default_factory=True)
 
     def event_names(self) -> list[str]:
         """Return every event name this stage matches, in declaration order, without repeats."""

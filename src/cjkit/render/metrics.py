@@ -21,12 +21,14 @@ from cjkit.render.table import bar, kv_table, new_table, num, pct
 from cjkit.report.core import segment_text
 from cjkit.report.meaning import stage_meaning
 from cjkit.report.metrics import (
+    PREDICTED,
     Breakdown,
     CheckReport,
     CheckResult,
     MetricsReport,
     StageNumbers,
     StageResult,
+    predicted_values,
 )
 
 FUNNEL_FIXED = 62  # the funnel table's width without the stage names and the bar
@@ -316,6 +318,46 @@ def _referral(st: StageResult) -> list[RenderableType]:
     return [_kv(st.numbers, names)]
 
 
+_PREDICTED_LABELS = {
+    "units": ("units fitted", "count"),
+    "repeat_buyers": ("repeat buyers", "count"),
+    "expected_purchases": ("expected purchases", "number"),
+    "expected_purchases_per_unit": ("expected purchases per unit", "number"),
+    "mean_prob_alive": ("mean P(alive)", "rate"),
+    "clv": ("expected CLV", "money"),
+    "clv_per_unit": ("expected CLV per unit", "money"),
+}
+
+
+def predicted_rows(value: Any) -> list[tuple[str, str]]:
+    """Return a revenue stage's predicted-value section as (label, text) rows: the totals over
+    the horizon, then the fitted parameters (one block per currency)."""
+    rows: list[tuple[str, str]] = []
+    for name, currency, v in predicted_values(value):
+        field = name.removeprefix(PREDICTED + ".")
+        label, unit = _PREDICTED_LABELS.get(field, (field, "number"))
+        if v is None:
+            text = "–"
+        elif unit == "count":
+            text = f"{int(v):,}"
+        elif unit == "rate":
+            text = pct(v)
+        elif unit == "money":
+            text = f"{v:,.2f}"
+        else:
+            text = num(v, 4 if "." in field else 2)
+        rows.append((f"{currency + ': ' if currency else ''}{label}", text))
+    return rows
+
+
+def _predicted_title(value: Any) -> str:
+    first = value if "model" in value else next(iter(value.values()), {})
+    return (
+        f"Predicted value, next {first.get('horizon', '?')} (BG/NBD + Gamma-Gamma, "
+        f"observed to {first.get('observation_end', '?')})"
+    )
+
+
 def _revenue(st: StageResult) -> list[RenderableType]:
     n = st.numbers
     m = n.metrics
@@ -341,6 +383,9 @@ def _revenue(st: StageResult) -> list[RenderableType]:
         for name in ("paying_units", "conversion_to_paid", "purchase_frequency")
     ]
     out.append(_plain_kv(rest))
+    predicted = m.get(PREDICTED)
+    if isinstance(predicted, dict):
+        out.append(kv_table(_predicted_title(predicted), predicted_rows(predicted)))
     for entry in st.tables.get("ltv_by_cohort", []):
         average = entry["average"][:MAX_LTV_ROWS]
         if not any(v is not None for v in average):
@@ -521,6 +566,10 @@ def _md_metric_rows(st: StageResult) -> list[str]:
     lines = []
     for name, value in st.numbers.metrics.items():
         if name == "median_time_to_convert_s":
+            continue
+        if name == PREDICTED and isinstance(value, dict):
+            lines.append(f"| {_md_escape(_predicted_title(value))} | |")
+            lines += [f"| {label} | {text} |" for label, text in predicted_rows(value)]
             continue
         ci = st.numbers.ci.get(name)
         lines.append(

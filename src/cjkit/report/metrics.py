@@ -188,6 +188,30 @@ class MetricsReport(Document):
         return self.retention()
 
 
+PREDICTED = "predicted_value"  # a revenue stage's predict: section (docs/metrics.md)
+PREDICTED_FIELDS = (
+    "units",
+    "repeat_buyers",
+    "expected_purchases",
+    "expected_purchases_per_unit",
+    "mean_prob_alive",
+    "clv",
+    "clv_per_unit",
+)
+
+
+def predicted_values(value: Any) -> list[tuple[str, str | None, Any]]:
+    """Return a predicted-value section as flat (name, currency, value) rows: the fields above,
+    then the fitted parameters (``bg_nbd.r``, …, ``gamma_gamma.v``)."""
+    per_currency = {None: value} if "model" in value else value
+    rows: list[tuple[str, str | None, Any]] = []
+    for currency, section in per_currency.items():
+        rows += [(f"{PREDICTED}.{name}", currency, section.get(name)) for name in PREDICTED_FIELDS]
+        for model, params in section.get("params", {}).items():
+            rows += [(f"{PREDICTED}.{model}.{k}", currency, v) for k, v in params.items()]
+    return rows
+
+
 def _metric_rows(
     by: str, segment: str, stage: StageResult, n: StageNumbers
 ) -> list[dict[str, Any]]:
@@ -204,6 +228,19 @@ def _metric_rows(
     ]
     rows = []
     for name, value in values:
+        if name == PREDICTED and isinstance(value, dict):
+            for metric, currency, v in predicted_values(value):
+                rows.append(
+                    {
+                        **base,
+                        "metric": metric,
+                        "currency": currency,
+                        "value": v,
+                        "ci_low": None,
+                        "ci_high": None,
+                    }
+                )
+            continue
         if isinstance(value, dict):
             for currency, v in value.items():
                 rows.append(

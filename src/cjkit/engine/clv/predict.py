@@ -81,12 +81,24 @@ def fit_spend(summary: pl.DataFrame) -> tuple[Fit | None, int, int]:
         return None, positive.height, excluded
     # No group-by: the likelihood's per-row work is two dot products (see SpendStats), which
     # is cheaper than grouping rows whose mean values are almost all distinct.
+    rows = positive
     fit = gamma_gamma.fit(
-        positive["frequency"].cast(pl.Float64).to_numpy(),
-        positive["monetary_value"].cast(pl.Float64).to_numpy(),
-        np.ones(positive.height),
+        rows["frequency"].cast(pl.Float64).to_numpy(),
+        rows["monetary_value"].cast(pl.Float64).to_numpy(),
+        np.ones(rows.height),
     )
     return fit, positive.height, excluded
+
+
+def fit_models(summary: pl.DataFrame, *, spend: bool) -> Models:
+    """Return BG/NBD on ``summary`` and, with ``spend`` (amounts given), Gamma-Gamma."""
+    spend_fit, spend_units, excluded = fit_spend(summary) if spend else (None, 0, 0)
+    return Models(
+        purchases=fit_purchases(summary),
+        spend=spend_fit,
+        spend_units=spend_units,
+        spend_excluded=excluded,
+    )
 
 
 def predict(

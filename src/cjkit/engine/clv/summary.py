@@ -20,9 +20,10 @@ from datetime import date
 import polars as pl
 
 from cjkit.canonical import UNIT
+from cjkit.durations import TIME_UNIT_DAYS
 from cjkit.engine.money import money_sum
 
-UNIT_DAYS = {"day": 1.0, "week": 7.0, "month": 365.25 / 12}
+UNIT_DAYS = TIME_UNIT_DAYS
 
 TS = "ts"  # an amount row's time (internal; the input column is canonical.TS)
 AMOUNT = "amount"
@@ -38,16 +39,18 @@ class SummarySpec:
     include_first: bool = False
 
 
-def daily(purchases: pl.LazyFrame, spec: SummarySpec) -> pl.LazyFrame:
+def daily(purchases: pl.LazyFrame, spec: SummarySpec, by: tuple[str, ...] = ()) -> pl.LazyFrame:
     """Return one row per (unit, purchase day) up to the observation end, with the day's total.
 
-    ``purchases`` has columns ``unit``, ``ts`` (UTC datetime) and ``amount`` (float, may be null).
+    ``purchases`` has columns ``unit``, ``ts`` (UTC datetime) and ``amount`` (float, may be null);
+    ``by`` names more columns to keep apart (a revenue stage's currency: one row per unit,
+    currency and day).
     """
     day = pl.col(TS).dt.convert_time_zone(spec.tz).dt.date().alias("day")
     return (
         purchases.with_columns(day)
         .filter(pl.col("day") <= spec.observation_end)
-        .group_by(UNIT, "day")
+        .group_by(UNIT, *by, "day")
         .agg(money_sum(pl.col(AMOUNT).fill_null(0.0)).alias("total"))
     )
 

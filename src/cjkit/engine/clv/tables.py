@@ -108,3 +108,42 @@ def holdout_buckets(check: pl.DataFrame) -> tuple[list[dict[str, Any]], float]:
     )
     mae = check.select((pl.col("predicted") - pl.col("actual")).abs().mean()).item() or 0.0
     return list(grouped.iter_rows(named=True)), mae
+
+
+def totals(units: pl.DataFrame) -> dict[str, float | int | None]:
+    """Return the totals of the per-unit predictions (None where a column is all null)."""
+
+    def total(name: str) -> float | None:
+        column = units[name]
+        return None if column.null_count() == units.height else frame_money_sum(column)
+
+    repeaters = units.filter(pl.col("frequency") > 0).height
+    return {
+        "units": units.height,
+        "repeat_buyers": repeaters,
+        "expected_purchases": total("expected_purchases"),
+        "mean_prob_alive": units.select(pl.col("prob_alive").mean()).item(),
+        "clv": total("clv"),
+        "revenue": total("revenue"),
+    }
+
+
+def fit_warnings(summary: pl.DataFrame, spend_excluded: int, negative: int) -> list[str]:
+    """Return the warnings about a fit: most units never repeat, repeat buyers left out of
+    Gamma-Gamma, purchase events with a zero or negative amount."""
+    out = []
+    one_time = summary.filter(pl.col("frequency") == 0).height
+    if summary.height and one_time / summary.height > 0.8:
+        out.append(
+            f"{one_time:,} of {summary.height:,} units ({one_time / summary.height:.0%}) never "
+            "bought again: BG/NBD rests on the few repeat buyers, so treat its predictions "
+            "with care"
+        )
+    if spend_excluded:
+        out.append(
+            f"{spend_excluded:,} repeat buyer(s) with a zero or negative mean order value were "
+            "left out of the Gamma-Gamma fit (it needs positive values)"
+        )
+    if negative:
+        out.append(f"{negative:,} purchase event(s) have a zero or negative amount")
+    return out

@@ -30,6 +30,7 @@ import polars as pl
 
 from cjkit.canonical import ONE_US, TIME, USER
 from cjkit.engine import periods as per
+from cjkit.engine.metrics import predict as predict_section
 from cjkit.engine.metrics.base import (
     ACQ,
     ACQUIRED,
@@ -320,6 +321,7 @@ class Revenue(KindEngine):
         order_id, n2 = optional_column(
             "order_id", stage.order_id, columns, "each purchase event is one order"
         )
+        predict_section.check(base)
         return replace(
             base, amount=amount, currency=currency, order_id=order_id, notes=tuple(n1 + n2)
         )
@@ -329,11 +331,16 @@ class Revenue(KindEngine):
         return [c for c in (plan.amount, plan.currency, plan.order_id) if c is not None]
 
     def queries(self, q: QueryInput, plan: StagePlan) -> dict[str, pl.LazyFrame]:
-        """Return the per-(unit, currency) money table and the LTV cells."""
-        return {
+        """Return the per-(unit, currency) money table and the LTV cells (and, with
+        ``predict:``, the per-(unit, currency, day) purchase totals)."""
+        out = {
             f"money:{plan.id}": money_query(q.events, plan, q.acquired),
             f"ltv:{plan.id}": ltv_query(q.events, plan, q.plan.ctx, q.acquired),
         }
+        if predict_section.spec_of(plan) is not None:
+            days = predict_section.query(q.events, plan, _currency(plan), q.plan.ctx.tz)
+            out[predict_section.table(plan)] = days
+        return out
 
     def _money(self, view: View, plan: StagePlan) -> tuple[pl.DataFrame, list[str | None]]:
         def make() -> tuple[pl.DataFrame, list[str | None]]:
@@ -352,7 +359,7 @@ class Revenue(KindEngine):
         first = next((s for s in view.plan.stages if s.kind == "acquisition"), None)
         if first is not None and first.id in earlier:
             cac = {v: r.metrics["cac"] for v, r in earlier[first.id].items()}
-        return summarize(
+        out = summarize(
             with_paying(view.pop, money),
             money,
             plan,
@@ -360,12 +367,24 @@ class Revenue(KindEngine):
             keys=keys,
             cac=cac,
         )
+        if segment is None and predict_section.spec_of(plan) is not None:
+            out[ALL].metrics[predict_section.METRIC] = self._predicted(view, plan)[0]
+        return out
+
+    def _predicted(self, view: View, plan: StagePlan) -> tuple[Any, list[str]]:
+        """Return the ``predict:`` section over the population and its warnings (fitted once)."""
+        keys = self._money(view, plan)[1]
+        found: tuple[Any, list[str]] = view.memo(
+            f"predict:{plan.id}", lambda: predict_section.section(view, plan, keys)
+        )
+        return found
 
     def notes(self, view: View, plan: StagePlan) -> list[str]:
         """Return a note when units outside the population have amounts in the range."""
+        fit = self._predicted(view, plan)[1] if predict_section.spec_of(plan) is not None else []
         outside = view.frames[f"money:{plan.id}"].join(view.pop.select(USER), on=USER, how="anti")
         if outside.height == 0:
-            return []
+            return fit
         sums = outside.group_by(CUR).agg(pl.col("revenue").sum()).sort(CUR)
         amounts = ", ".join(
             f"{cur + ' ' if cur else ''}{value:,.2f}" for cur, value in sums.iter_rows()
@@ -374,7 +393,8 @@ class Revenue(KindEngine):
         units = outside[USER].n_unique()
         return [
             f"{units:,} unit(s) with no {first} event in the range have amounts here "
-            f"({amounts}); they are outside the population and not counted"
+            f"({amounts}); they are outside the population and not counted",
+            *fit,
         ]
 
     def tables(self, view: View, plan: StagePlan) -> dict[str, Any]:
