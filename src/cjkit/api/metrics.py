@@ -19,14 +19,16 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import polars as pl
 
 from cjkit import kinds as kind_registry
 from cjkit.api.checks import missing_events, report_missing
 from cjkit.api.core import FunnelOptions, ReadOptions, funnel_spec, read_errors
+from cjkit.engine import passes as memory
 from cjkit.engine import periods as per
+from cjkit.engine.metrics import combine as metrics_combine
 from cjkit.engine.metrics import plan as metrics_plan
 from cjkit.engine.metrics import query as metrics_query
 from cjkit.engine.metrics import summary as metrics_summary
@@ -57,6 +59,9 @@ class MetricsOptions:
     # --top: keep the N values of each breakdown with the most units, the rest as one (other)
     # group (tables default to cjkit.report.folding.TABLE_TOP); None keeps every value.
     top: int | None = None
+    # Passes over disjoint sets of units; None chooses from the row count and the memory
+    # (cjkit.engine.passes, CJKIT_MEMORY_LIMIT). Any count gives the same report.
+    passes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -244,14 +249,25 @@ def _run(
     )
     more = extra(clean) if extra is not None else {}
     with read_errors(events):
-        table, source, quality, *more_frames = pl.collect_all(
-            [metrics_query.narrow(clean, plan), summary, sources.quality(events), *more.values()]
+        passes = options.passes or memory.passes_for(
+            events.estimated_rows(), bytes_per_event=memory.METRICS_BYTES_PER_EVENT
+        )
+    # The narrowed events are collected on their own: in one collect_all with the summary, the
+    # shared scan held every column of every event (a one-pass run on 100M events peaked at
+    # 9.0 GiB that way, 6.7 GiB this way).
+    with read_errors(events):
+        source, quality, *more_frames = pl.collect_all(
+            [summary, sources.quality(events), *more.values()]
         )
     sources.raise_for_quality(events, quality.row(0, named=True))
-    table, plan, folds = _fold(table, plan, options.top)
-    with read_errors(events):
-        parts = metrics_query.queries(table.lazy(), plan)
-        frames = dict(zip(parts, pl.collect_all(list(parts.values())), strict=True))
+    if passes == 1:
+        with read_errors(events):
+            table = metrics_query.narrow(clean, plan).collect()
+        table, plan, folds = _fold(table, plan, options.top)
+        frames = _pass_frames(events, table, plan)
+        del table
+    else:
+        frames, plan, folds = _in_passes(events, clean, plan, passes, options.top)
     frames.update(zip(more, more_frames, strict=True))
     src = source.row(0, named=True)
     span = metrics_summary.Span(src["start"], src["end"])
@@ -308,9 +324,42 @@ def _run(
     return replace(report, checks=evaluate(report, loaded, None)), loaded, frames
 
 
+def _pass_frames(
+    events: sources.Events, table: pl.DataFrame, plan: metrics_plan.MetricsPlan
+) -> dict[str, pl.DataFrame]:
+    """Return the collected tables of every stage's queries over narrowed events."""
+    with read_errors(events):
+        parts = metrics_query.queries(table.lazy(), plan)
+        return dict(zip(parts, pl.collect_all(list(parts.values())), strict=True))
+
+
+def _in_passes(
+    events: sources.Events,
+    clean: pl.LazyFrame,
+    plan: metrics_plan.MetricsPlan,
+    passes: int,
+    top: int | None,
+) -> tuple[dict[str, pl.DataFrame], metrics_plan.MetricsPlan, list[Any]]:
+    """Return the report's tables from ``passes`` passes over disjoint sets of units, one
+    pass's events in memory at a time, merged by :func:`cjkit.engine.metrics.combine.combine`.
+    The values a fold keeps rank all the units, so the fold comes before the split."""
+    with read_errors(events):
+        narrowed, plan, folds = _fold(metrics_query.narrow(clean, plan), plan, top)
+    collected = []
+    for part in memory.split_units(narrowed, sources.USER, passes):
+        with read_errors(events):
+            table = part.collect()
+        collected.append(_pass_frames(events, table, plan))
+        del table
+    return metrics_combine.combine(collected, plan), plan, folds
+
+
+_Frame = TypeVar("_Frame", pl.DataFrame, pl.LazyFrame)
+
+
 def _fold(
-    table: pl.DataFrame, plan: metrics_plan.MetricsPlan, top: int | None
-) -> tuple[pl.DataFrame, metrics_plan.MetricsPlan, list[Any]]:
+    table: _Frame, plan: metrics_plan.MetricsPlan, top: int | None
+) -> tuple[_Frame, metrics_plan.MetricsPlan, list[Any]]:
     """Return the narrowed events with each breakdown's values outside the ``top`` with the
     most units as ``(other)``, in a column of its own (a stage may read the same property, as
     the acquisition channel), the plan that breaks down by those columns, and what was folded."""

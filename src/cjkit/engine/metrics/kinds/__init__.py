@@ -10,6 +10,8 @@ reports only the funnel numbers). The hooks, in the order a report calls them:
   the per-unit ``group_by``), :meth:`~KindEngine.unit_columns` (derived after it),
   :meth:`~KindEngine.unit_query` (a per-unit table joined on) and :meth:`~KindEngine.queries`
   (the kind's own small tables);
+* passes: :meth:`~KindEngine.combine` merges the kind's tables of passes over disjoint sets of
+  units (:mod:`cjkit.engine.metrics.combine`; tables it leaves out are concatenated);
 * phase 2: :meth:`~KindEngine.summarize` (per group), :meth:`~KindEngine.tables`,
   :meth:`~KindEngine.notes`.
 """
@@ -17,7 +19,7 @@ reports only the funnel numbers). The hooks, in the order a report calls them:
 from __future__ import annotations
 
 import importlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -109,6 +111,15 @@ class KindEngine:
     def queries(self, q: QueryInput, plan: StagePlan) -> dict[str, pl.LazyFrame]:
         """Return the kind's own lazy tables, keyed by name (unique across the report)."""
         del q, plan
+        return {}
+
+    def combine(
+        self, plan: StagePlan, mplan: MetricsPlan, parts: Sequence[Mapping[str, pl.DataFrame]]
+    ) -> dict[str, pl.DataFrame]:
+        """Return the kind's tables of :meth:`queries` that are not per-unit rows, merged from
+        the collected ``parts`` of passes over disjoint sets of units (counts add up); the
+        tables left out are concatenated."""
+        del plan, mplan, parts
         return {}
 
     def summarize(

@@ -9,7 +9,7 @@ group, the same from the cohorts and churn of that group's units.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -57,10 +57,11 @@ def _adjacent(step: int) -> pl.Expr:
 
 
 def _group_churn(
-    events: pl.LazyFrame, spec: retention_engine.RetentionSpec, seg: str, bounds: pl.LazyFrame
+    events: pl.LazyFrame, spec: retention_engine.RetentionSpec, seg: str
 ) -> pl.LazyFrame:
-    """Return per segment value: lost, at-start, return events and active units, summed over
-    the complete periods of the retention engine's churn range (the same cut as its summary)."""
+    """Return per (segment value, period ``p``): active and retained units, return events and
+    units lost in ``p`` (active in p − 1, not in p). :func:`_cut_churn` sums them over the
+    complete periods in phase 2, when the bounds of every pass over the units are known."""
     frame = events
     if spec.until is not None:
         frame = frame.filter(pl.col(TIME) <= spec.until)
@@ -87,10 +88,17 @@ def _group_churn(
         .agg(pl.len().cast(pl.Int64).alias("lost"))
     )
     counts = ["active", "retained", "events", "lost"]
+    return current.join(
+        lost, on=[seg, "p"], how="full", coalesce=True, nulls_equal=True
+    ).with_columns(pl.col(counts).fill_null(0))
+
+
+def _cut_churn(churn: pl.DataFrame, bounds: pl.DataFrame, seg: str) -> pl.DataFrame:
+    """Return per segment value: lost, at-start, return events and active units of
+    :func:`_group_churn`'s rows, summed over the complete periods of the retention engine's churn
+    range (the same cut as its summary; ``bounds`` are the stage's, over all the units)."""
     return (
-        current.join(lost, on=[seg, "p"], how="full", coalesce=True, nulls_equal=True)
-        .with_columns(pl.col(counts).fill_null(0))
-        .join(bounds.select("plo", "hi", "end"), how="cross")
+        churn.join(bounds.select("plo", "hi", "end"), how="cross")
         .filter(pl.col("p").is_between(pl.col("plo"), pl.col("hi")) & (pl.col("p") < pl.col("end")))
         .group_by(seg)
         .agg(
@@ -152,7 +160,8 @@ def _groups(view: View, s: StagePlan, i: int) -> dict[Any, KindResult]:
         retention_spec(plan, s, seg),
         _retention_settings(plan, s),
     )
-    churn = {row[seg]: row for row in view.frames[f"churn:{s.id}:by{i}"].iter_rows(named=True)}
+    cut = _cut_churn(view.frames[f"churn:{s.id}:by{i}"], view.frames[f"ret:{s.id}:bounds"], seg)
+    churn = {row[seg]: row for row in cut.iter_rows(named=True)}
     out: dict[Any, KindResult] = {}
     for group in report.groups:
         result = _retention_result(
@@ -221,7 +230,23 @@ class Retention(KindEngine):
             with_seg = q.frame.join(q.units.select(USER, seg), on=USER, how="left")
             by_parts = retention_engine.retention_query(with_seg, retention_spec(mplan, plan, seg))
             out.update({f"ret:{plan.id}:by{i}:{name}": lf for name, lf in by_parts.items()})
-            out[f"churn:{plan.id}:by{i}"] = _group_churn(with_seg, spec, seg, parts["bounds"])
+            out[f"churn:{plan.id}:by{i}"] = _group_churn(with_seg, spec, seg)
+        return out
+
+    def combine(
+        self, plan: StagePlan, mplan: MetricsPlan, parts: Sequence[Mapping[str, pl.DataFrame]]
+    ) -> dict[str, pl.DataFrame]:
+        """Return the cohort tables of passes over disjoint sets of units (counts add up, ranges
+        widen: the retention engine's ``combine``) and the group churn rows added up."""
+        out: dict[str, pl.DataFrame] = {}
+        n = len(mplan.segments)
+        for prefix in [f"ret:{plan.id}", *(f"ret:{plan.id}:by{i}" for i in range(n))]:
+            merged = retention_engine.combine([_parts(part, prefix) for part in parts])
+            out.update({f"{prefix}:{name}": frame for name, frame in merged.items()})
+        for i in range(n):
+            name, keys = f"churn:{plan.id}:by{i}", [mplan.seg(i), "p"]
+            rows = pl.concat([part[name] for part in parts])
+            out[name] = rows.group_by(keys).agg(pl.exclude(keys).sum())
         return out
 
     def retention(self, view: View, plan: StagePlan) -> RetentionReport:

@@ -22,7 +22,7 @@ currencies; without it, money metrics are plain numbers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +50,7 @@ from cjkit.engine.money import money_sum
 from cjkit.engine.stats import ci_dict, ratio
 
 if TYPE_CHECKING:
+    from cjkit.engine.metrics.plan import MetricsPlan
     from cjkit.engine.metrics.summary import View
 
 CUR = "currency"
@@ -341,6 +342,15 @@ class Revenue(KindEngine):
             days = predict_section.query(q.events, plan, _currency(plan), q.plan.ctx.tz)
             out[predict_section.table(plan)] = days
         return out
+
+    def combine(
+        self, plan: StagePlan, mplan: MetricsPlan, parts: Sequence[Mapping[str, pl.DataFrame]]
+    ) -> dict[str, pl.DataFrame]:
+        """Return the LTV cells of passes over disjoint sets of units, added up (in integer
+        micro-units, so exactly); the money table is per (unit, currency) rows."""
+        name = f"ltv:{plan.id}"
+        cells = pl.concat([part[name] for part in parts])
+        return {name: cells.group_by(CUR, "c", "k").agg(money_sum("revenue").alias("revenue"))}
 
     def _money(self, view: View, plan: StagePlan) -> tuple[pl.DataFrame, list[str | None]]:
         def make() -> tuple[pl.DataFrame, list[str | None]]:
