@@ -53,6 +53,8 @@ CASES: dict[str, Any] = {
     "clv": lambda s: ["clv", s, "--purchase-event", "purchase", "--amount", "amount"],
     "diagnose": lambda s: ["diagnose", s, "--model", str(SHOP / "map.yaml")],
     "journey": lambda s: ["journey", s, "--unit", _unit(s), "-s", "visit", "-s", "signup"],
+    # A folded breakdown: the table and the line under it that says how much was folded.
+    "funnel_folded": lambda s: ["funnel", s, "-s", "visit", "-s", "signup", "--by", "channel", "--top", "2"],
 }  # fmt: skip
 
 
@@ -88,7 +90,8 @@ def test_rich_print_draws_the_cli_table(
     case: str, sample: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report, out = _run(CASES[case](sample), monkeypatch, capsys)
-    assert report.kind == case
+    assert report.kind == case.removesuffix("_folded")
+    assert ("the rest as (other)" in out) == case.endswith("_folded")
     assert isinstance(report, Document)
     assert _rich_text(report) == out
 

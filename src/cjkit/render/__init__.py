@@ -1,14 +1,13 @@
 """Renderers: JSON, CSV and Markdown for machines; rich tables for people.
 
-Only modules in this package import rich. A report kind's table lives in the module named in
-``_TABLE_MODULES`` as a function ``<kind>_table(report, explain) -> renderable``; a module may
-also give ``<kind>_markdown(report) -> str``, else Markdown is the tidy rows as a table.
+Only modules in this package import rich. :mod:`cjkit.render.draw` says which function draws
+which report class (its table, and its own Markdown where it has one; else Markdown is the tidy
+rows as a table).
 """
 
 from __future__ import annotations
 
 import csv
-import importlib
 import io
 import json
 import math
@@ -22,23 +21,6 @@ from cjkit.io.output import write_text
 from cjkit.report import Report, folding
 
 FORMATS = ("table", "json", "jsonl", "csv", "markdown")
-
-_TABLE_MODULES = {
-    "funnel": "cjkit.render.table",
-    "inspect": "cjkit.render.table",
-    "validate": "cjkit.render.table",
-    "models": "cjkit.render.table",
-    "model": "cjkit.render.table",
-    "retention": "cjkit.render.cohorts",
-    "lifecycle": "cjkit.render.cohorts",
-    "stickiness": "cjkit.render.cohorts",
-    "metrics": "cjkit.render.metrics",
-    "check": "cjkit.render.metrics",
-    "paths": "cjkit.render.paths",
-    "clv": "cjkit.render.clv",
-    "diagnose": "cjkit.render.diagnose",
-    "journey": "cjkit.render.diagnose",
-}
 
 
 def _clean(value: Any) -> Any:
@@ -89,9 +71,7 @@ def to_json(report: Report) -> str:
 
 def to_jsonl(rows: list[dict[str, Any]]) -> str:
     """Return tidy rows as JSON Lines: one object per row (NaN and infinity become null)."""
-    return "".join(
-        json.dumps(_clean(row), ensure_ascii=False, default=str) + "\n" for row in rows
-    )
+    return "".join(json.dumps(_clean(row), ensure_ascii=False, default=str) + "\n" for row in rows)
 
 
 def _cell(value: Any) -> str:
@@ -152,7 +132,9 @@ def _numeric(rows: list[dict[str, Any]], column: str) -> bool:
 
 
 def _md_cell(value: Any, column: str = "") -> str:
-    kind = _md_kind(column) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    kind = (
+        _md_kind(column) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    )
     if kind == "percent":
         return f"{value * 100:.1f}%"
     if kind == "duration":
@@ -166,14 +148,12 @@ def _md_cell(value: Any, column: str = "") -> str:
     return _cell(value).replace("|", "\\|")
 
 
-def _module(kind: str) -> Any:
-    return importlib.import_module(_TABLE_MODULES[kind])
-
-
 def to_markdown(report: Report) -> str:
     """Return the report as Markdown for a PR comment or ``$GITHUB_STEP_SUMMARY``."""
-    custom = getattr(_module(report.kind), f"{report.kind}_markdown", None)
-    text = str(custom(report)) if custom else rows_markdown(report.to_rows())
+    from cjkit.render import draw
+
+    custom = draw.markdown(report)
+    text = custom if custom is not None else rows_markdown(report.to_rows())
     notes = folding.lines(report)
     return text + "".join(f"\n_{line}_\n" for line in notes) if notes else text
 
@@ -198,14 +178,9 @@ def to_table(
 
 def _table_of(report: Report, explain: bool) -> Any:
     """Return the table renderable of a report, with the line about folded breakdowns."""
-    renderable = getattr(_module(report.kind), f"{report.kind}_table")(report, explain)
-    notes = folding.lines(report)
-    if not notes:
-        return renderable
-    from rich.console import Group
-    from rich.text import Text
+    from cjkit.render.draw import renderable
 
-    return Group(renderable, *(Text(line, style="dim") for line in notes))
+    return renderable(report, explain)
 
 
 def emit(

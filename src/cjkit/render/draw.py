@@ -12,7 +12,10 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from cjkit.report import folding
 
 Table = Callable[[Any, bool], RenderableType]
 Markdown = Callable[[Any], str]
@@ -75,5 +78,10 @@ def markdown(report: Any) -> str | None:
 
 
 def renderable(report: Any, explain: bool = False) -> RenderableType:
-    """Return what ``--format table`` prints for ``report``, as a rich renderable."""
-    return table(report, explain)
+    """Return what ``--format table`` prints for ``report``: its table, and a dim line under it
+    for each folded breakdown (:func:`cjkit.report.folding.lines`)."""
+    drawn = table(report, explain)
+    notes = folding.lines(report)
+    if not notes:
+        return drawn
+    return Group(drawn, *(Text(line, style="dim") for line in notes))
