@@ -199,3 +199,20 @@ def test_metrics_plans_its_passes_for_an_eighth_of_the_memory() -> None:
     assert memory.passes_for(10_065_848, available=22 * gib, bytes_per_event=per_event) == 1
     assert memory.passes_for(99_999_199, available=22 * gib, bytes_per_event=per_event) == 3
     assert memory.passes_for(999_991_990, available=22 * gib, bytes_per_event=per_event) == 22
+
+
+def test_revenue_predict_section_in_passes(folder: Path) -> None:
+    # predict: fits a model on per-(unit, currency, day) totals, concatenated across passes.
+    pytest.importorskip("scipy")
+    cdnow = ROOT / "examples" / "cdnow"
+    text = (cdnow / "map.yaml").read_text(encoding="utf-8")
+    assert "    order_id: order_id\n" in text
+    predict = "    predict:\n      model: bg_nbd\n      horizon: 12 months\n"
+    model = folder / "cdnow.yaml"
+    model.write_text(text.replace("    order_id: order_id\n", "    order_id: order_id\n" + predict))
+    paths = [str(cdnow / "sample.parquet")]
+    one = _json(paths, str(model), 1)
+    revenue = next(s for s in json.loads(one)["stages"] if s["kind"] == "revenue")
+    assert revenue["metrics"]["predicted_value"]
+    for passes in PASSES[1:]:
+        assert _json(paths, str(model), passes) == one, f"{passes} passes"

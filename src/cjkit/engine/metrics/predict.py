@@ -92,7 +92,9 @@ def _one(days: pl.DataFrame, spec: PredictSpec, tz: str) -> tuple[dict[str, Any]
             "predict: no purchases of the revenue stage in the population: nothing to fit"
         )
     summary_spec = summary_mod.SummarySpec(tz=tz, observation_end=end, time_unit=spec.time_unit)
-    summary = summary_mod.summarise(days.lazy(), summary_spec).collect()
+    # Sorted by unit: the fit's and the totals' float sums follow the row order, which a
+    # group_by (and passes over sets of units) leaves arbitrary.
+    summary = summary_mod.summarise(days.lazy(), summary_spec).collect().sort(UNIT)
     models = predict_mod.fit_models(summary, spend=True)
     horizon_days, months = parse_span(spec.horizon)
     units = predict_mod.predict(
