@@ -56,17 +56,14 @@ def test_predict_equals_clv_on_cdnow(runner: CliRunner, tmp_path: Path) -> None:
     assert code == 0, err
     clv = json.loads(out)
     assert got["observation_end"] == clv["settings"]["observation_end"] == "1998-06-30"
-    for model_name in ("bg_nbd", "gamma_gamma"):
-        for name, value in clv["params"][model_name].items():
-            # The fits stop where L-BFGS-B's tolerance is met; the row order of the summary
-            # moves that point in the ninth digit.
-            assert got["params"][model_name][name] == pytest.approx(value, rel=1e-6)
+    # The fits sort their rows first, so the same purchases give the same bits.
+    assert got["params"] == clv["params"]
     totals = clv["totals"]
     assert got["units"] == totals["units"] == 23570
     assert got["repeat_buyers"] == totals["repeat_buyers"]
-    assert got["expected_purchases"] == pytest.approx(totals["expected_purchases"], rel=1e-6)
-    assert got["mean_prob_alive"] == pytest.approx(totals["mean_prob_alive"], rel=1e-6)
-    assert got["clv"] == pytest.approx(totals["clv"], rel=1e-6)
+    assert got["expected_purchases"] == totals["expected_purchases"]  # money sums: exact
+    assert got["clv"] == totals["clv"]
+    assert got["mean_prob_alive"] == totals["mean_prob_alive"]
     assert got["clv_per_unit"] == pytest.approx(got["clv"] / got["units"])
     assert got["expected_purchases_per_unit"] == pytest.approx(
         got["expected_purchases"] / got["units"]
@@ -159,11 +156,10 @@ def test_without_currency_the_section_is_one_object_and_equals_clv(
     )
     assert code == 0, err
     clv = json.loads(out)
-    for name, value in clv["params"]["bg_nbd"].items():
-        assert got["params"]["bg_nbd"][name] == pytest.approx(value, rel=1e-6)
+    assert got["params"] == clv["params"]
     assert got["units"] == clv["totals"]["units"] == 5
-    assert got["clv"] == pytest.approx(clv["totals"]["clv"], rel=1e-6)
-    assert got["expected_purchases"] == pytest.approx(clv["totals"]["expected_purchases"], rel=1e-6)
+    assert got["clv"] == clv["totals"]["clv"]
+    assert got["expected_purchases"] == clv["totals"]["expected_purchases"]
 
 
 def test_built_in_output_has_no_predict_key(runner: CliRunner, tmp_path: Path) -> None:
@@ -245,18 +241,13 @@ def test_predict_in_passes_fits_every_unit(tmp_path: Path) -> None:
     """In passes over disjoint units, the fit still sees every unit's purchase days."""
     from cjkit import api
 
-    if "passes" not in api.MetricsOptions.__dataclass_fields__:
-        pytest.skip("metrics has no passes")
     model = str(_cdnow_map(tmp_path))
     events = [str(CDNOW / "events.parquet")]
     sections = []
     for passes in (1, 3):
-        options = api.MetricsOptions(model=model, **{"passes": passes})
+        options = api.MetricsOptions(model=model, passes=passes)
         doc = api.metrics(events, options).to_dict()
         sections.append(_stage(doc, "revenue")["metrics"]["predicted_value"]["USD"])
     one, three = sections
-    assert three["units"] == one["units"] == 23570
-    assert three["repeat_buyers"] == one["repeat_buyers"]
-    for name, value in one["params"]["bg_nbd"].items():
-        assert three["params"]["bg_nbd"][name] == pytest.approx(value, rel=1e-6)
-    assert three["clv"] == pytest.approx(one["clv"], rel=1e-6)
+    assert one["units"] == 23570
+    assert three == one  # the same report, whatever the number of passes

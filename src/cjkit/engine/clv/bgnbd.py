@@ -53,7 +53,7 @@ class Prepared:
     T_levels: Floats  # distinct T
     T_weight: Floats  # Σw per distinct T
     T_wx: Floats  # Σw·x per distinct T
-    t_levels: Floats  # distinct t_x among repeat buyers
+    t_levels: Floats  # distinct t_x
     rx_levels: Floats  # distinct x among repeat buyers (all ≥ 1)
     # Repeat buyers, one entry per row: x, weight and indices into the levels above.
     rx: Floats
@@ -64,27 +64,38 @@ class Prepared:
 
     @classmethod
     def of(cls, data: Summary) -> Prepared:
-        w = data.weight
         x_levels, at_x = np.unique(data.x, return_inverse=True)
         T_levels, at_T = np.unique(data.T, return_inverse=True)
-        repeat = data.x > 0
-        rx = data.x[repeat]
-        rx_levels, r_at_x = np.unique(rx, return_inverse=True)
-        t_levels, r_at_t = np.unique(data.t_x[repeat], return_inverse=True)
+        t_levels, at_t = np.unique(data.t_x, return_inverse=True)
+        # The rows in one order, by (x, T, t_x), whatever order they came in: every sum then
+        # adds up in the same order, so the fit is the same to the last bit (run to run, and
+        # over passes of disjoint units).
+        key = (at_x.astype(np.int64) * len(T_levels) + at_T) * len(t_levels) + at_t
+        order = np.argsort(key, kind="stable")
+        x, w, at_x, at_T, at_t = (
+            data.x[order],
+            data.weight[order],
+            at_x[order],
+            at_T[order],
+            at_t[order],
+        )
+        repeat = x > 0
+        # x ≥ 0, so the repeat buyers' distinct x are the distinct x without a leading 0.
+        skip = int(x_levels.size > 0 and x_levels[0] == 0)
         return cls(
-            total_weight=float(w.sum()),
+            total_weight=float(np.sum(w)),
             x_levels=x_levels,
             x_weight=bins(at_x, w, len(x_levels)),
             T_levels=T_levels,
             T_weight=bins(at_T, w, len(T_levels)),
-            T_wx=bins(at_T, w * data.x, len(T_levels)),
+            T_wx=bins(at_T, w * x, len(T_levels)),
             t_levels=t_levels,
-            rx_levels=rx_levels,
-            rx=rx,
+            rx_levels=x_levels[skip:],
+            rx=x[repeat],
             rw=w[repeat],
-            r_at_x=r_at_x,
+            r_at_x=at_x[repeat] - skip,
             r_at_T=at_T[repeat],
-            r_at_t=r_at_t,
+            r_at_t=at_t[repeat],
         )
 
 

@@ -81,11 +81,15 @@ def fit_spend(summary: pl.DataFrame) -> tuple[Fit | None, int, int]:
         return None, positive.height, excluded
     # No group-by: the likelihood's per-row work is two dot products (see SpendStats), which
     # is cheaper than grouping rows whose mean values are almost all distinct.
-    rows = positive
+    # Sorted by (x, m), whatever the order of the units, so that every sum adds up in one
+    # order and the fit is the same to the last bit (complex numbers sort by real part, then
+    # imaginary part; both hold the float64 values exactly).
+    pairs = np.sort(
+        positive["frequency"].cast(pl.Float64).to_numpy()
+        + 1j * positive["monetary_value"].cast(pl.Float64).to_numpy()
+    )
     fit = gamma_gamma.fit(
-        rows["frequency"].cast(pl.Float64).to_numpy(),
-        rows["monetary_value"].cast(pl.Float64).to_numpy(),
-        np.ones(rows.height),
+        np.ascontiguousarray(pairs.real), np.ascontiguousarray(pairs.imag), np.ones(len(pairs))
     )
     return fit, positive.height, excluded
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from cjkit.engine.clv.rfm import SEGMENTS
@@ -118,11 +119,13 @@ def totals(units: pl.DataFrame) -> dict[str, float | int | None]:
         return None if column.null_count() == units.height else frame_money_sum(column)
 
     repeaters = units.filter(pl.col("frequency") > 0).height
+    alive = units["prob_alive"].drop_nulls().to_numpy()
     return {
         "units": units.height,
         "repeat_buyers": repeaters,
         "expected_purchases": total("expected_purchases"),
-        "mean_prob_alive": units.select(pl.col("prob_alive").mean()).item(),
+        # The mean of the sorted values: the same bits whatever the order of the units.
+        "mean_prob_alive": float(np.mean(np.sort(alive))) if alive.size else None,
         "clv": total("clv"),
         "revenue": total("revenue"),
     }
