@@ -36,6 +36,30 @@ def test_startup_does_not_import_polars(args: list[str]) -> None:
     assert done.stdout.rstrip().endswith("POLARS=False")
 
 
+# What start-up must not load (issue 16: --help and --version under 0.2 s whole process).
+HEAVY = ("polars", "scipy", "numpy", "pyarrow", "duckdb", "cjkit.api", "cjkit.engine")
+
+
+def test_no_command_help_imports_a_heavy_module() -> None:
+    # Every command and subcommand the app has, so a new command is covered the day it lands.
+    code = (
+        "import sys, typer.main\n"
+        "from cjkit.cli import app, main\n"
+        "group = typer.main.get_command(app)\n"
+        "names = [[n] for n in group.commands]\n"
+        "names += [[n, s] for n, c in group.commands.items() for s in getattr(c, 'commands', {})]\n"
+        f"heavy = {HEAVY!r}\n"
+        "for args in names:\n"
+        "    assert main([*args, '--help']) == 0, args\n"
+        "    loaded = [m for m in heavy if m in sys.modules]\n"
+        "    assert not loaded, (args, loaded)\n"
+        "print(len(names))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.split()[-1]) >= 17  # funnel … config: every command of the CLI
+
+
 def test_unknown_option_is_one_line_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["funnel", "x.csv", "--bogus"]) == 2
     err = capsys.readouterr().err
