@@ -44,6 +44,9 @@ class ClvOptions:
     include_first: bool = False
     by: tuple[str, ...] = ()
     top: int = 10
+    # Values of each --by breakdown to show, the rest as (other); None keeps every value
+    # (tables default to cjkit.report.folding.TABLE_TOP).
+    fold: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def _scan(
         dtype = events.columns[amount]
         if not dtype.is_numeric():
             raise InputError(f"amount: column '{amount}' holds {dtype}, expected numbers")
-    events.require(list(by), "--by")
+    events.require(list(by), "by", option=True)
     value = pl.col(amount).cast(pl.Float64) if amount else pl.lit(None, pl.Float64)
     return frame.select(
         pl.col(USER).cast(pl.String).alias("unit"),
@@ -275,7 +278,7 @@ def clv(paths: Sequence[str], options: ClvOptions) -> ClvRun:
         totals=tables.totals(units),
         holdout=holdout,
         segments=tables.segments(units),
-        breakdowns=[tables.breakdown(units, c) for c in by],
+        breakdowns=[tables.breakdown(units, c, options.fold) for c in by],
         top=tables.top(units, options.top),
         warnings=warnings + events.warnings,
     )

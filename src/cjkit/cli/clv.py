@@ -96,6 +96,7 @@ def clv(
     with reported("Fitting BG/NBD and Gamma-Gamma…"):
         check_format(fmt)
         from cjkit import api
+        from cjkit.report.folding import top_for
 
         options = api.ClvOptions(
             read=read_options(
@@ -120,6 +121,7 @@ def clv(
             include_first=include_first,
             by=tuple(by or ()),
             top=top,
+            fold=top_for(fmt, None),
         )
         run = api.clv(events, options)
         if units is not None:

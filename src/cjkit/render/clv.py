@@ -106,6 +106,22 @@ def _holdout_table(report: ClvReport) -> RenderableType | None:
     return table
 
 
+def _folded_line(block: dict[str, Any]) -> str | None:
+    """Return the line that says a breakdown shows only its largest values, or None."""
+    folded = block.get("folded")
+    if not folded:
+        return None
+    # --top is the number of top customers here, so the hint names only the data formats.
+    return (
+        f"showing {folded['top']:,} of {folded['values']:,} {block['by']} values, "
+        "the rest as (other); --format json for all"
+    )
+
+
+def _md_text(value: object) -> str:
+    return str(value).replace("|", "\\|")
+
+
 def clv_table(report: ClvReport, explain: bool = False) -> RenderableType:
     """Return the CLV report: totals and parameters, holdout, segments, breakdowns, top units."""
     t = report.totals
@@ -142,6 +158,9 @@ def clv_table(report: ClvReport, explain: bool = False) -> RenderableType:
                 num(g["mean_clv"]),
             )
         parts.append(table)
+        line = _folded_line(block)
+        if line:
+            parts.append(Text(line, style="dim"))
     if report.top:
         parts.append(_top_table(report))
     parts.append(Text(f"Conventions: {report.conventions}.", style="dim"))
@@ -166,6 +185,20 @@ def clv_markdown(report: ClvReport) -> str:
         f"| {pct(s['revenue_share'])} | {num(s['clv'])} |\n"
         for s in report.segments
     )
+    for block in report.breakdowns:
+        out.append(
+            f"\n| {_md_text(block['by'])} | units | P(alive) | exp. purchases | CLV "
+            "| CLV / unit |\n| --- | ---: | ---: | ---: | ---: | ---: |\n"
+        )
+        out.extend(
+            f"| {_md_text(segment_text(g['value']))} | {g['units']:,} "
+            f"| {pct(g['mean_prob_alive'])} | {num(g['expected_purchases'])} | {num(g['clv'])} "
+            f"| {num(g['mean_clv'])} |\n"
+            for g in block["groups"]
+        )
+        line = _folded_line(block)
+        if line:
+            out.append(f"\n_{line}_\n")
     if report.top:
         out.append(
             "\n| unit | frequency | P(alive) | CLV | segment |\n| --- | ---: | ---: | ---: | --- |\n"

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from cjkit.engine.clv.rfm import SEGMENTS
+from cjkit.engine.insight.segments import fold_values
 from cjkit.engine.money import frame_money_sum, money_sum
 
 FREQUENCY_BUCKETS = 7  # 0..6, then "7+"
@@ -59,11 +60,23 @@ def segments(units: pl.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def breakdown(units: pl.DataFrame, column: str) -> dict[str, Any]:
-    """Return the per-value summary of ``column`` (the value on the unit's first purchase)."""
+def breakdown(units: pl.DataFrame, column: str, fold: int | None = None) -> dict[str, Any]:
+    """Return the per-value summary of ``column`` (the value on the unit's first purchase).
+
+    With ``fold``, the values outside the ``fold`` largest (by units) are one ``(other)``
+    group, relabelled before the sums so its figures are those of its units; the block then
+    says how many values there were (``folded``: top, values, folded_segments)."""
+    folded: dict[str, int] | None = None
+    if fold is not None:
+        units, info = fold_values(units, [column], fold)
+        if info.segments:
+            folded = {"top": fold, "values": info.values, "folded_segments": info.segments}
     grouped = units.group_by(column).agg(_group_stats()).sort(column, nulls_last=True)
     groups = [{"value": row.pop(column), **row} for row in grouped.iter_rows(named=True)]
-    return {"by": column, "groups": groups}
+    block: dict[str, Any] = {"by": column, "groups": groups}
+    if folded is not None:
+        block["folded"] = folded
+    return block
 
 
 def top(units: pl.DataFrame, n: int) -> list[dict[str, Any]]:
