@@ -191,14 +191,14 @@ def test_breakdowns_folded_to_the_top_values_in_passes() -> None:
         assert _json([SHOP], "aarrr", passes, by=("channel",), top=2) == one, f"{passes} passes"
 
 
-def test_metrics_plans_its_passes_for_an_eighth_of_the_memory() -> None:
-    # 1.1 GiB plus about 60 bytes per event of a pass, at 500 planned: on a 24 GiB machine
-    # (22 GiB available) 10M events are one pass and 100M three (3.0 GiB measured).
+def test_metrics_plans_its_passes_for_a_twelfth_of_the_memory() -> None:
+    # 1.1 GiB plus about 60 bytes per event of a pass, at 750 planned: on a 24 GiB machine
+    # (22 GiB available) 10M events are one pass and 100M four (in 4 GiB).
     gib = 1024**3
     per_event = memory.METRICS_BYTES_PER_EVENT
     assert memory.passes_for(10_065_848, available=22 * gib, bytes_per_event=per_event) == 1
-    assert memory.passes_for(99_999_199, available=22 * gib, bytes_per_event=per_event) == 3
-    assert memory.passes_for(999_991_990, available=22 * gib, bytes_per_event=per_event) == 22
+    assert memory.passes_for(99_999_199, available=22 * gib, bytes_per_event=per_event) == 4
+    assert memory.passes_for(999_991_990, available=22 * gib, bytes_per_event=per_event) == 32
 
 
 def test_revenue_predict_section_in_passes(folder: Path) -> None:

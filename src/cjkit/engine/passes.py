@@ -6,9 +6,9 @@ flags): the whole process peaked at about 50 bytes per input event on 100M event
 processes and allocator slack fit too. Retention holds one row per (unit, period) instead, and
 peaked at about 17 bytes per event on 1B events in one pass: it is planned at 40. ``cjkit
 metrics`` peaked at about 1.1 GiB plus 60 bytes per event of a pass (100M events: 6.7 GiB in
-one pass, 4.3 in two, 3.0 in three), and each pass more cost it only 1–2% more CPU, so it is
-planned at 500 bytes per event: a pass holds about an eighth of the available memory, and
-100M events fit in 4 GiB on a 24 GiB machine (``benchmarks/README.md``).
+one pass, 4.3 in two, 3.0 to 4.1 in three), and each pass more cost it only 1–2% more CPU, so
+it is planned at 750 bytes per event: a pass holds about a twelfth of the available memory,
+and 100M events (four passes) fit in 4 GiB on a 24 GiB machine (``benchmarks/README.md``).
 
 ``CJKIT_MEMORY_LIMIT`` (``8G``, ``512M``, ``16GiB``) caps the memory a run plans for, on a
 machine shared with other jobs.
@@ -27,7 +27,7 @@ from cjkit.environment import MEMORY_LIMIT, parse_size
 
 BYTES_PER_EVENT = 100
 RETENTION_BYTES_PER_EVENT = 40
-METRICS_BYTES_PER_EVENT = 500
+METRICS_BYTES_PER_EVENT = 750
 MIN_EVENTS_PER_PASS = 10_000_000
 FALLBACK_BYTES = 8 * 1024**3  # when the platform does not say
 LIMIT_VARIABLE = MEMORY_LIMIT
