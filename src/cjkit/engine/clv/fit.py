@@ -72,13 +72,19 @@ def maximise(objective: Objective, names: tuple[str, ...], start: Floats, *, wha
 def _stderr(
     negative: Callable[[Floats], tuple[float, Floats]], at: Floats, params: Floats
 ) -> list[float | None]:
-    """Return the standard errors from the numerical Hessian of the analytic gradient."""
+    """Return the standard errors from the numerical Hessian of the analytic gradient.
+
+    Forward differences of the gradient: n + 1 evaluations instead of central differences'
+    2n, for an error of order the step (1e-5 relative), far below the two digits a standard
+    error is shown with; the likelihood evaluations are most of a fit's time.
+    """
     n = len(at)
     hessian = np.empty((n, n))
+    base = negative(at)[1]
     for i in range(n):  # a loop over the 3 or 4 parameters, not over units
         step = np.zeros(n)
         step[i] = 1e-5 * max(1.0, abs(at[i]))
-        hessian[:, i] = (negative(at + step)[1] - negative(at - step)[1]) / (2 * step[i])
+        hessian[:, i] = (negative(at + step)[1] - base) / step[i]
     hessian = (hessian + hessian.T) / 2
     try:
         covariance = np.linalg.inv(hessian)
