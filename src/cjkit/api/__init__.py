@@ -4,6 +4,7 @@ Each function takes paths (or a model reference) plus options, plans one lazy qu
 a report from :mod:`cjkit.report`. Nothing here prints.
 """
 
+from cjkit.api.check import CheckOptions, check
 from cjkit.api.clv import ClvOptions, ClvRun, clv
 from cjkit.api.cohorts import (
     ACTIVITY_PERIODS,
@@ -36,18 +37,11 @@ from cjkit.api.core import (
 from cjkit.api.diagnose import DiagnoseOptions, diagnose
 from cjkit.api.insight import InsightOptions
 from cjkit.api.journey import JourneyOptions, journey
-from cjkit.api.metrics import (
-    CheckOptions,
-    MetricsOptions,
-    check,
-    evaluate,
-    lookup,
-    metrics,
-    read_baseline,
-    read_spend,
-)
+from cjkit.api.metrics import MetricsOptions, metrics
 from cjkit.api.paths import PathsOptions, paths
 from cjkit.api.report import ReportOptions, report
+from cjkit.api.spend import read_spend
+from cjkit.api.targets import evaluate, lookup, read_baseline
 
 __all__ = [
     "ACTIVITY_PERIODS",

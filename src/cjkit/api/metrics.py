@@ -1,9 +1,8 @@
-"""Library entry points for ``cjkit metrics`` (every stage of a model) and ``cjkit check``.
+"""Library entry points for ``cjkit metrics`` (every stage of a model) .
 
 :func:`metrics` reads the events once: the columns and rows the model needs are collected
 together with the data-quality check, then every stage's queries (funnel, per-unit facts,
 revenue tables, retention cohorts) are collected in one ``pl.collect_all`` over that table.
-:func:`check` evaluates a map's targets on the same report, and against a baseline run.
 Nothing here prints.
 
 >>> from cjkit import api_metrics
@@ -13,19 +12,16 @@ Nothing here prints.
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import polars as pl
 
-from cjkit import kinds as kind_registry
 from cjkit.api.checks import missing_events, report_missing
 from cjkit.api.core import FunnelOptions, ReadOptions, funnel_spec, read_errors
+from cjkit.api.spend import read_spend, spend_of
+from cjkit.api.targets import ALIAS, evaluate, lookup, read_baseline
 from cjkit.engine import passes as memory
 from cjkit.engine import periods as per
 from cjkit.engine.metrics import combine as metrics_combine
@@ -33,13 +29,24 @@ from cjkit.engine.metrics import plan as metrics_plan
 from cjkit.engine.metrics import query as metrics_query
 from cjkit.engine.metrics import summary as metrics_summary
 from cjkit.engine.metrics.base import Context
-from cjkit.engine.metrics.kinds.acquisition import SPEND_AMOUNT, SPEND_CHANNEL, SPEND_DATE, Spend
-from cjkit.errors import InputError, UsageError, did_you_mean, one_of
+from cjkit.errors import UsageError, one_of
 from cjkit.io import sources
 from cjkit.maps import loader
-from cjkit.maps.schema import JourneyMap, SpendSpec
-from cjkit.report.metrics import CheckReport, CheckResult, MetricsReport
+from cjkit.maps.schema import JourneyMap
+from cjkit.report.metrics import MetricsReport
 from cjkit.timerange import parse_range
+
+__all__ = [
+    "ExtraQueries",
+    "MetricsOptions",
+    "evaluate",
+    "lookup",
+    "metrics",
+    "metrics_frames",
+    "read_baseline",
+    "read_spend",
+    "run",
+]
 
 
 @dataclass(frozen=True)
@@ -64,99 +71,7 @@ class MetricsOptions:
     passes: int | None = None
 
 
-@dataclass(frozen=True)
-class CheckOptions:
-    """The flags of ``cjkit check``."""
-
-    model: str
-    baseline: str | None = None
-    since: str | None = None
-    until: str | None = None
-    spend: str | None = None
-    strict: bool = False
-    read: ReadOptions = field(default_factory=ReadOptions)
-
-
-# --- spend ----------------------------------------------------------------------------------
-
-
-def read_spend(path: Path, spec: SpendSpec, shown: str | None = None) -> Spend:
-    """Return the spend file as (date, channel, amount); raise InputError naming what is wrong."""
-    name = shown or str(path)
-    if not path.is_file():
-        raise InputError(f"spend file {name}: no such file")
-    try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            frame = pl.read_parquet(path)
-        else:
-            frame = pl.read_csv(path, infer_schema_length=10_000, encoding="utf8")
-    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"spend file {name}: can't read it: {sources.first_line(exc)}") from None
-    for role, column in (("date", spec.date), ("channel", spec.channel), ("amount", spec.amount)):
-        if column not in frame.columns:
-            raise InputError(
-                f"spend file {name} has no {role} column '{column}' "
-                f"(columns: {', '.join(frame.columns) or 'none'})",
-                hint=did_you_mean(column, frame.columns),
-            )
-    table = pl.DataFrame(
-        {
-            SPEND_DATE: _spend_dates(frame, spec.date, name),
-            SPEND_CHANNEL: frame[spec.channel].cast(pl.String),
-            SPEND_AMOUNT: _spend_amounts(frame, spec.amount, name),
-        }
-    )
-    return Spend(table, name)
-
-
-def _spend_dates(frame: pl.DataFrame, column: str, name: str) -> pl.Series:
-    col = frame[column]
-    if col.dtype == pl.Date:
-        return col
-    if isinstance(col.dtype, pl.Datetime):
-        return col.dt.date()
-    text = col.cast(pl.String).str.strip_chars()
-    parsed = text.str.to_date("%Y-%m-%d", strict=False)
-    bad = text.filter(text.is_not_null() & parsed.is_null())
-    if bad.len():
-        raise InputError(
-            f"spend file {name}: can't read {bad[0]!r} in column '{column}' as a date "
-            "(expected 2025-01-31)"
-        )
-    return parsed
-
-
-def _spend_amounts(frame: pl.DataFrame, column: str, name: str) -> pl.Series:
-    col = frame[column]
-    if col.dtype.is_numeric() or col.dtype == pl.Null:
-        return col.cast(pl.Float64)
-    text = col.cast(pl.String).str.strip_chars()
-    parsed = text.cast(pl.Float64, strict=False)
-    bad = text.filter(text.is_not_null() & parsed.is_null())
-    if bad.len():
-        raise InputError(
-            f"spend file {name}: column '{column}' holds {bad[0]!r}, expected a number "
-            "(no currency signs or thousands separators)"
-        )
-    return parsed
-
-
-def _spend(options: MetricsOptions, loaded: loader.LoadedMap) -> Spend | None:
-    if options.spend:
-        return read_spend(Path(options.spend), SpendSpec(path=options.spend), options.spend)
-    spec = loaded.map.spend
-    if spec is None:
-        return None
-    path = Path(spec.path)
-    full = path if path.is_absolute() else loaded.base_dir / path
-    return read_spend(full, spec, loader.display_path(full))
-
-
 # --- metrics --------------------------------------------------------------------------------
-
-_ALIAS = re.compile(r"^(period|day|week|month|quarter)_(\d+)$")
-# Funnel numbers sit at the top of a stage's JSON; every other metric under ``metrics``.
-_TOP_LEVEL = tuple(m.name for m in kind_registry.FUNNEL if m.name != "median_time_to_convert_s")
 
 
 def _target_periods(model: JourneyMap) -> dict[str, int]:
@@ -164,14 +79,16 @@ def _target_periods(model: JourneyMap) -> dict[str, int]:
     out: dict[str, int] = {}
     for target in model.targets:
         stage_id, _, name = target.metric.partition(".")
-        match = _ALIAS.match(name)
+        match = ALIAS.match(name)
         if match:
             out[stage_id] = max(out.get(stage_id, 0), int(match.group(2)))
     return out
 
 
-def _require(events: sources.Events, plan: metrics_plan.MetricsPlan, by_flag: str) -> None:
-    events.require(list(plan.segments), by_flag)
+def _require(events: sources.Events, plan: metrics_plan.MetricsPlan, by_option: bool) -> None:
+    # Segments from the ``by`` option are named as that option (the CLI says --by); the
+    # map's own are "segments".
+    events.require(list(plan.segments), "by" if by_option else "segments", option=by_option)
     for s in plan.stages:
         for m in s.matchers:
             events.require(m.properties(), f"stage '{s.id}' events")
@@ -189,7 +106,7 @@ def _builtin(loaded: loader.LoadedMap) -> bool:
 ExtraQueries = Callable[[pl.LazyFrame], dict[str, pl.LazyFrame]]
 
 
-def _run(
+def run(
     paths: Sequence[str],
     options: MetricsOptions,
     *,
@@ -201,9 +118,9 @@ def _run(
     column_map = options.read.column_map(model)
     time_range = parse_range(options.since, options.until, column_map.tz)
     period = cast(
-        per.Period, one_of("--period", options.period or model.settings.period, per.PERIODS)
+        per.Period, one_of("period", options.period or model.settings.period, per.PERIODS)
     )
-    spend = _spend(options, loaded)
+    spend = spend_of(options.spend, loaded)
     events = sources.read(paths, column_map)
     fspec = funnel_spec(
         FunnelOptions(model=options.model, since=options.since, until=options.until),
@@ -233,7 +150,7 @@ def _run(
         first_flag=stages[0].flag,
     )
     plan = metrics_plan.MetricsPlan(model, stages, fspec, ctx, segments)
-    _require(events, plan, "--by" if options.by else "segments")
+    _require(events, plan, bool(options.by))
     clean = events.clean()
     # Whether each stage event occurs at all, in the same scan (a misspelt name is a warning).
     named = list(dict.fromkeys((n, st.name) for st in model.stages for n in st.event_names()))
@@ -379,7 +296,7 @@ def _fold(
     if top is None or not plan.segments:
         return table, plan, []
     if top < 1:
-        raise UsageError(f"--top: expected a whole number of at least 1, got {top}")
+        raise UsageError(f"top: expected a whole number of at least 1, got {top}", option="top")
     from cjkit.engine.insight import segments
 
     unit = pl.col(sources.USER)
@@ -403,7 +320,7 @@ def metrics(paths: Sequence[str], options: MetricsOptions) -> MetricsReport:
         return metrics_compare(
             paths, replace(options, compare=None), options.compare, options.alpha
         )
-    report, _, _ = _run(paths, options, breakdowns=options.breakdowns)
+    report, _, _ = run(paths, options, breakdowns=options.breakdowns)
     return report
 
 
@@ -412,221 +329,5 @@ def metrics_frames(
 ) -> tuple[MetricsReport, dict[str, pl.DataFrame]]:
     """Return the metrics report and the collected tables behind it (``journeys``: the funnel's
     per-unit table; plus ``extra``'s queries over the clean events, run in the same scan)."""
-    report, _, frames = _run(paths, options, breakdowns=options.breakdowns, extra=extra)
+    report, _, frames = run(paths, options, breakdowns=options.breakdowns, extra=extra)
     return report, frames
-
-
-# --- check ----------------------------------------------------------------------------------
-
-
-def _stage_dicts(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    stages = doc.get("stages")
-    if not isinstance(stages, list):
-        return {}
-    return {s["id"]: s for s in stages if isinstance(s, dict) and "id" in s}
-
-
-def lookup(stages: dict[str, dict[str, Any]], metric: str) -> tuple[float | None, str | None]:
-    """Return (the value of ``stage.metric`` in a metrics JSON's stages, why there is none).
-
-    Retention aliases (``week_4``) resolve to ``period_4`` when the stage's period matches.
-    A money metric reported per currency is one number only when there is one currency.
-    """
-    stage_id, _, name = metric.partition(".")
-    stage = stages.get(stage_id)
-    if stage is None:
-        return None, f"no stage '{stage_id}' in the report"
-    alias = _ALIAS.match(name)
-    if stage.get("kind") == "retention" and alias and alias.group(1) != "period":
-        period = (stage.get("detail") or {}).get("period")
-        if alias.group(1) != period:
-            return None, (
-                f"{metric}: the stage's period is {period}, so {name} is undefined "
-                f"(say period_{alias.group(2)} or {period}_{alias.group(2)})"
-            )
-        name = f"period_{alias.group(2)}"
-    if name in _TOP_LEVEL:
-        value = stage.get(name)
-    elif name in (stage.get("metrics") or {}):
-        value = stage["metrics"][name]
-    else:
-        spec = kind_registry.REGISTRY.get(str(stage.get("kind")))
-        known = [*_TOP_LEVEL, *(stage.get("metrics") or {}), *(spec.metric_names() if spec else ())]
-        hint = did_you_mean(name, list(dict.fromkeys(known)))
-        return None, f"stage '{stage_id}' reports no metric '{name}'" + (
-            f"; {hint}" if hint else ""
-        )
-    if isinstance(value, dict):
-        if len(value) == 1:
-            value = next(iter(value.values()))
-        elif not value:
-            return None, f"{metric} has no value: the stage has no amounts in the range"
-        else:
-            return None, (
-                f"{metric} is reported per currency ({', '.join(value)}), and a target needs "
-                "one number: filter the stage to one currency, e.g. "
-                "events: [{name: purchase, where: {currency: USD}}]"
-            )
-    if value is None:
-        return None, None
-    number = float(value)
-    return (None, None) if math.isnan(number) else (number, None)
-
-
-def _fmt(value: float) -> str:
-    return f"{value:.4g}"
-
-
-def _evaluate_one(
-    target: Any,
-    line: int,
-    stages: dict[str, dict[str, Any]],
-    baseline: dict[str, dict[str, Any]] | None,
-) -> CheckResult:
-    actual, problem = lookup(stages, target.metric)
-    base_value: float | None = None
-    fails: list[str] = []
-    notes: list[str] = []
-    regression = target.max_drop is not None or target.max_drop_pct is not None
-    if problem:
-        fails.append(problem)
-    elif actual is None:
-        fails.append(
-            f"{target.metric} has no value: its denominator is 0 (nothing to measure in the range)"
-        )
-    else:
-        if target.min is not None and actual < target.min:
-            fails.append(
-                f"{target.metric} = {_fmt(actual)} is below the minimum {_fmt(target.min)}"
-            )
-        if target.max is not None and actual > target.max:
-            fails.append(
-                f"{target.metric} = {_fmt(actual)} is above the maximum {_fmt(target.max)}"
-            )
-        if regression:
-            if baseline is None:
-                notes.append("regression bound not checked: no --baseline given")
-            else:
-                base_value, why = lookup(baseline, target.metric)
-                if base_value is None:
-                    notes.append(
-                        f"regression bound not checked: the baseline has no value ({why or 'null'})"
-                    )
-                else:
-                    fails.extend(_drops(target, actual, base_value))
-    if fails:
-        status, message = "fail", "; ".join(fails)
-    elif regression and notes and target.min is None and target.max is None:
-        status, message = "skip", "; ".join(notes)
-    else:
-        status = "pass"
-        message = "; ".join([f"{target.metric} = {_fmt(actual or 0.0)}", *notes])
-    return CheckResult(
-        metric=target.metric,
-        severity=target.severity,
-        line=line,
-        actual=actual,
-        status=status,
-        message=message,
-        min=target.min,
-        max=target.max,
-        max_drop=target.max_drop,
-        max_drop_pct=target.max_drop_pct,
-        baseline=base_value,
-    )
-
-
-def _drops(target: Any, actual: float, base: float) -> list[str]:
-    fails = []
-    drop = base - actual
-    # A tolerance of a few ulps: 0.30 − 0.28 must not fail a max_drop of 0.02.
-    eps = 1e-9 * max(1.0, abs(base))
-    if target.max_drop is not None and drop > target.max_drop + eps:
-        fails.append(
-            f"{target.metric} fell by {_fmt(drop)} from {_fmt(base)} (baseline) to "
-            f"{_fmt(actual)}, more than {_fmt(target.max_drop)}"
-        )
-    if target.max_drop_pct is not None:
-        if base <= 0:
-            if drop > eps:
-                fails.append(
-                    f"{target.metric} fell from {_fmt(base)} (baseline) to {_fmt(actual)}; "
-                    "a drop in percent is undefined for a baseline ≤ 0"
-                )
-        else:
-            pct = drop / base * 100
-            if pct > target.max_drop_pct + 1e-9:
-                fails.append(
-                    f"{target.metric} fell by {pct:.1f}% from {_fmt(base)} (baseline) to "
-                    f"{_fmt(actual)}, more than {_fmt(target.max_drop_pct)}%"
-                )
-    return fails
-
-
-def evaluate(
-    report: MetricsReport, loaded: loader.LoadedMap, baseline: dict[str, Any] | None
-) -> list[CheckResult]:
-    """Return every target of the map evaluated on ``report`` (and a baseline metrics JSON)."""
-    current = {s.id: s.to_dict() for s in report.stages}
-    base = _stage_dicts(baseline) if baseline is not None else None
-    lines = loaded.target_lines
-    return [
-        _evaluate_one(t, lines[i] if i < len(lines) else 1, current, base)
-        for i, t in enumerate(loaded.map.targets)
-    ]
-
-
-def read_baseline(path: str) -> dict[str, Any]:
-    """Return a metrics JSON from an earlier run; raise InputError when it isn't one."""
-    file = Path(path)
-    try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"--baseline {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"--baseline {path}: can't read it ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"--baseline {path}: not JSON (line {exc.lineno}: {exc.msg}); "
-            "expected the output of cjkit metrics --format json"
-        ) from None
-    if not isinstance(doc, dict) or doc.get("kind") != "metrics":
-        kind = doc.get("kind") if isinstance(doc, dict) else type(doc).__name__
-        raise InputError(
-            f"--baseline {path}: expected the JSON of 'cjkit metrics --format json', "
-            f"got kind {kind!r}"
-        )
-    return doc
-
-
-def check(paths: Sequence[str], options: CheckOptions) -> CheckReport:
-    """Return the map's targets evaluated on the events under ``paths``."""
-    baseline = read_baseline(options.baseline) if options.baseline else None
-    report, loaded, _ = _run(
-        paths,
-        MetricsOptions(
-            model=options.model,
-            since=options.since,
-            until=options.until,
-            spend=options.spend,
-            read=options.read,
-        ),
-        breakdowns=False,
-    )
-    warnings = list(report.warnings)
-    if not loaded.map.targets:
-        warnings.append(f"{loaded.display}: the map has no targets; nothing to check")
-    if baseline is not None and (baseline.get("model") or {}).get("id") != loaded.map.id:
-        warnings.append(
-            f"--baseline {options.baseline} was made with model "
-            f"'{(baseline.get('model') or {}).get('id')}', not '{loaded.map.id}'"
-        )
-    return CheckReport(
-        model=report.model,
-        map_file=loaded.display,
-        baseline=options.baseline,
-        source=report.source,
-        checks=evaluate(report, loaded, baseline),
-        strict=options.strict,
-        warnings=warnings,
-    )
