@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from cjkit.render.html.cohorts import retention_charts
 from cjkit.render.html.i18n import Words
-from cjkit.render.html.page import PALETTE, Cell, Chart, Kpi, Section, Table, base_layout, cell_num
+from cjkit.render.html.page import PALETTE, Cell, Chart, Section, Table, base_layout, cell_num
+from cjkit.render.html.revenue import revenue_section
+from cjkit.render.html.stage_parts import DOC, DOC_CHECK, kpi
 from cjkit.report.metrics import CheckResult, StageResult
-
-DOC = {
-    "acquisition": "3-acquisition",
-    "activation": "4-activation",
-    "retention": "5-retention",
-    "referral": "6-referral",
-    "revenue": "7-revenue",
-    "satisfaction": "8-satisfaction",
-    "step": "2-funnel-numbers-every-stage",
-}
-DOC_CHECK = "10-cjkit-check"
-MONEY = ("revenue", "arpu", "arppu", "aov", "ltv", "ltv_cac")
 
 
 def stage_section(stage: StageResult, name: str, period: str, t: Words) -> Section:
@@ -53,19 +41,13 @@ def stage_section(stage: StageResult, name: str, period: str, t: Words) -> Secti
     return section
 
 
-def _kpi(
-    section: Section, stage: StageResult, key: str, label: str, text: str, value: Any, sub: str = ""
-) -> None:
-    section.kpis.append(Kpi(label, text, value, sub, key=f"{stage.id}.{key}"))
-
-
 def _acquisition(stage: StageResult, section: Section, period: str, t: Words) -> None:
     m = stage.numbers.metrics
-    _kpi(
+    kpi(
         section, stage, "new_units", t("new_units"), t.whole(m.get("new_units")), m.get("new_units")
     )
     if m.get("cac") is not None:
-        _kpi(section, stage, "cac", t("cac"), t.num(m["cac"]), m["cac"])
+        kpi(section, stage, "cac", t("cac"), t.num(m["cac"]), m["cac"])
     by_channel = stage.tables.get("by_channel") or []
     if by_channel:
         key = next(k for k in by_channel[0] if k not in ("new_units", "share", "spend", "cac"))
@@ -159,7 +141,7 @@ def _acquisition(stage: StageResult, section: Section, period: str, t: Words) ->
 def _activation(stage: StageResult, section: Section, period: str, t: Words) -> None:
     del period
     m, d = stage.numbers.metrics, stage.numbers.detail
-    _kpi(
+    kpi(
         section,
         stage,
         "rate",
@@ -168,7 +150,7 @@ def _activation(stage: StageResult, section: Section, period: str, t: Words) -> 
         m.get("rate"),
         t("ci95") + " " + t.ci(stage.numbers.ci.get("rate")),
     )
-    _kpi(
+    kpi(
         section,
         stage,
         "median_time_to_activate_s",
@@ -176,7 +158,7 @@ def _activation(stage: StageResult, section: Section, period: str, t: Words) -> 
         t.duration(m.get("median_time_to_activate_s")),
         m.get("median_time_to_activate_s"),
     )
-    _kpi(
+    kpi(
         section,
         stage,
         "p90_time_to_activate_s",
@@ -202,8 +184,8 @@ def _retention(stage: StageResult, section: Section, period: str, t: Words) -> N
         key = f"period_{k}"
         if key in m:
             p = t(str(stage.numbers.detail.get("period", "week")))
-            _kpi(section, stage, key, t("period_k", period=p, k=k), t.pct(m[key]), m[key])
-    _kpi(
+            kpi(section, stage, key, t("period_k", period=p, k=k), t.pct(m[key]), m[key])
+    kpi(
         section,
         stage,
         "churn_rate",
@@ -211,7 +193,7 @@ def _retention(stage: StageResult, section: Section, period: str, t: Words) -> N
         t.pct(m.get("churn_rate")),
         m.get("churn_rate"),
     )
-    _kpi(
+    kpi(
         section,
         stage,
         "events_per_active_unit",
@@ -233,7 +215,7 @@ def _referral(stage: StageResult, section: Section, period: str, t: Words) -> No
         ("invite_conversion", t.pct(m.get("invite_conversion"))),
         ("k_factor", t.num(m.get("k_factor"), 3)),
     ):
-        _kpi(section, stage, key, t(key), text, m.get(key))
+        kpi(section, stage, key, t(key), text, m.get(key))
     names = [t("referrers"), t("invites"), t("referred_signups")]
     values = [d.get("referrers"), d.get("invites"), m.get("referred_signups")]
     if all(v is not None for v in values):
@@ -269,133 +251,11 @@ def _referral(stage: StageResult, section: Section, period: str, t: Words) -> No
         )
 
 
-def _money(value: Any) -> dict[str, float | None]:
-    if isinstance(value, dict):
-        return value
-    return {"": value}
-
-
-def _revenue(stage: StageResult, section: Section, period: str, t: Words) -> None:
-    m = stage.numbers.metrics
-    _kpi(
-        section,
-        stage,
-        "paying_units",
-        t("paying_units"),
-        t.whole(m.get("paying_units")),
-        m.get("paying_units"),
-    )
-    _kpi(
-        section,
-        stage,
-        "conversion_to_paid",
-        t("conversion_to_paid"),
-        t.pct(m.get("conversion_to_paid")),
-        m.get("conversion_to_paid"),
-        t("ci95") + " " + t.ci(stage.numbers.ci.get("conversion_to_paid")),
-    )
-    _kpi(
-        section,
-        stage,
-        "purchase_frequency",
-        t("purchase_frequency"),
-        t.num(m.get("purchase_frequency")),
-        m.get("purchase_frequency"),
-    )
-    currencies = list(_money(m.get("revenue")))
-    keys = [k for k in MONEY if k in m]
-    rows = [
-        [Cell(t(k))]
-        + [cell_num(t.num(_money(m[k]).get(c)), _money(m[k]).get(c)) for c in currencies]
-        for k in keys
-    ]
-    section.tables.append(
-        Table([t("metric"), *[c or t("value") for c in currencies]], rows, key=f"{stage.id}:money")
-    )
-    shown = [k for k in ("arpu", "arppu", "aov", "ltv") if k in m]
-    data = [
-        {
-            "type": "bar",
-            "name": c or t("value"),
-            "x": [t(k) for k in shown],
-            "y": [_money(m[k]).get(c) for k in shown],
-            "marker": {"color": PALETTE[i % len(PALETTE)]},
-            "hovertemplate": "%{x}: %{y:,.2f}<extra>" + (c or "") + "</extra>",
-        }
-        for i, c in enumerate(currencies)
-    ]
-    figure = {"data": data, "layout": base_layout(t, barmode="group", xaxis={"type": "category"})}
-    section.charts.append(
-        Chart(
-            f"{stage.id}-money",
-            t("money_chart"),
-            figure,
-            Table(
-                [t("metric"), *[c or t("value") for c in currencies]],
-                [r for r in rows if r[0].text in {t(k) for k in shown}],
-                key=f"{stage.id}:money_chart",
-            ),
-            DOC["revenue"],
-            height=320,
-        )
-    )
-    ltvs = stage.tables.get("ltv_by_cohort") or []
-    if ltvs:
-        p = t(str(ltvs[0].get("period", period)))
-        data = []
-        longest = max(len(x.get("average") or []) for x in ltvs)
-        for x in ltvs:
-            cur = x.get("currency") or ""
-            i = currencies.index(cur) if cur in currencies else 0
-            avg = x.get("average") or []
-            data.append(
-                {
-                    "type": "scatter",
-                    "mode": "lines+markers",
-                    "x": list(range(len(avg))),
-                    "y": avg,
-                    "line": {"color": PALETTE[i % len(PALETTE)], "width": 3},
-                    "marker": {"size": 5},
-                    "name": cur or t("ltv"),
-                    "hovertemplate": "%{x}: %{y:,.2f}<extra>" + cur + "</extra>",
-                }
-            )
-        figure = {
-            "data": data,
-            "layout": base_layout(
-                t,
-                yaxis={"title": {"text": t("ltv")}, "rangemode": "tozero"},
-                xaxis={"title": {"text": t("since_acq", period=p)}},
-            ),
-        }
-        heads = [x.get("currency") or t("ltv") for x in ltvs]
-        rows = [
-            [Cell(str(k))]
-            + [cell_num(t.num(_at(x.get("average"), k)), _at(x.get("average"), k)) for x in ltvs]
-            for k in range(longest)
-        ]
-        label = ", ".join(h for h in heads if h) or "–"
-        section.charts.append(
-            Chart(
-                f"{stage.id}-ltv",
-                t("ltv_chart", period=p, currency=label),
-                figure,
-                Table([t("since_acq", period=p), *heads], rows, key=f"{stage.id}:ltv"),
-                DOC["revenue"],
-                height=320,
-            )
-        )
-
-
-def _at(values: list[Any] | None, k: int) -> Any:
-    return values[k] if values and k < len(values) else None
-
-
 def _satisfaction(stage: StageResult, section: Section, period: str, t: Words) -> None:
     del period
     m, d = stage.numbers.metrics, stage.numbers.detail
-    _kpi(section, stage, "nps", t("nps"), t.num(m.get("nps"), 1), m.get("nps"))
-    _kpi(
+    kpi(section, stage, "nps", t("nps"), t.num(m.get("nps"), 1), m.get("nps"))
+    kpi(
         section,
         stage,
         "mean_score",
@@ -403,7 +263,7 @@ def _satisfaction(stage: StageResult, section: Section, period: str, t: Words) -
         t.num(m.get("mean_score")),
         m.get("mean_score"),
     )
-    _kpi(
+    kpi(
         section, stage, "responses", t("responses"), t.whole(m.get("responses")), m.get("responses")
     )
     parts = [("promoters", PALETTE[2]), ("passives", "#9ca3af"), ("detractors", "#c2413b")]
@@ -453,7 +313,7 @@ _KINDS = {
     "activation": _activation,
     "retention": _retention,
     "referral": _referral,
-    "revenue": _revenue,
+    "revenue": revenue_section,
     "satisfaction": _satisfaction,
 }
 
