@@ -23,7 +23,13 @@ def micros(expr: pl.Expr) -> pl.Expr:
 def money_sum(expr: pl.Expr | str) -> pl.Expr:
     """Return the sum of ``expr`` as a Float64 that doesn't depend on the order of the rows."""
     column = pl.col(expr) if isinstance(expr, str) else expr
-    return (micros(column).sum() / MICROS).cast(pl.Float64)
+    total = micros(column).sum()
+    # Whole units plus the fraction, not ``total / MICROS``: inside some group-by aggregations
+    # (after a join, Polars 2.1) a division by a constant comes out 1 ulp off the correctly
+    # rounded quotient (230710.53999999998 for 230,710,540,000 micro-units). The whole part is
+    # exact, so the sum rounds once, to the nearest double of the total: 230710.54.
+    whole = (total // MICROS).cast(pl.Float64)
+    return whole + (total % MICROS).cast(pl.Float64) / MICROS
 
 
 def frame_money_sum(series: pl.Series) -> float:
