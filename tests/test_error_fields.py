@@ -121,3 +121,24 @@ def test_braces_in_a_value_stay_as_they_are() -> None:
     error = UsageError("compare '{since}..x': bad", option="compare")
     assert str(error) == "compare '{since}..x': bad"
     assert error_line(error) == "Error: --compare '{since}..x': bad"
+
+
+def test_funnel_options_name_their_fields(events: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from cjkit.api.funnel import FunnelOptions, funnel_spec
+
+    options = FunnelOptions(steps=("visit", "signup"), order="any", anchor="first")
+    with pytest.raises(UsageError) as info:
+        funnel_spec(options, None, TimeRange(), "user_id")
+    assert str(info.value) == "anchor first applies to ordered funnels, not order any"
+    line = _cli_error(
+        capsys, "funnel", events, "-s", "visit", "-s", "signup",
+        "--order", "any", "--window-anchor", "first",
+    )  # fmt: skip
+    assert line == "Error: --window-anchor first applies to ordered funnels, not --order any"
+
+
+def test_a_missing_breakdown_column_names_the_field(
+    events: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _cli_error(capsys, "funnel", events, "-s", "visit", "-s", "signup", "--by", "nope")
+    assert line.startswith("Error: --by: no column 'nope' in the events")

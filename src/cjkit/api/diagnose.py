@@ -49,7 +49,7 @@ class DiagnoseOptions:
 def diagnose(paths: Sequence[str], options: DiagnoseOptions) -> DiagnoseReport:
     """Return the ranked findings for ``options.model`` on the events under ``paths``."""
     if options.limit < 1:
-        raise UsageError(f"--limit: expected at least 1, got {options.limit}")
+        raise UsageError(f"limit: expected at least 1, got {options.limit}", option="limit")
     loaded = loader.load(options.model)
     model = options.read.adapt(loaded.map)
     columns = tuple(dict.fromkeys([*model.segments, *options.by]))

@@ -93,7 +93,8 @@ def _exclusions(options: FunnelOptions, model: JourneyMap | None, n: int) -> tup
         event, a, b = (match["event"], int(match["a"]), int(match["b"])) if match else (text, 1, n)
         if not 1 <= a < b <= n:
             raise UsageError(
-                f"--exclude {text}: steps must satisfy 1 ≤ A < B ≤ {n} (the funnel has {n} steps)"
+                f"exclude {text}: steps must satisfy 1 ≤ A < B ≤ {n} (the funnel has {n} steps)",
+                option="exclude",
             )
         out.append(Exclusion(tuple(parse_cli_step(event)), a, b, label=text))
     return tuple(out)
@@ -108,7 +109,8 @@ def _attribution(text: str, n: int) -> Literal["first", "last"] | int:
     if match and 1 <= int(match.group(1)) <= n:
         return int(match.group(1))
     raise UsageError(
-        f"--attribution: expected first, last or step:N with 1 ≤ N ≤ {n}, got {text!r}"
+        f"attribution: expected first, last or step:N with 1 ≤ N ≤ {n}, got {text!r}",
+        option="attribution",
     )
 
 
@@ -134,14 +136,14 @@ def funnel_spec(
     try:
         window = parse_duration(window_text)
     except ValueError as exc:
-        raise UsageError(f"--window: {exc}") from None
+        raise UsageError(f"window: {exc}", option="window") from None
     order = one_of(
-        "--order",
+        "order",
         options.order or (settings.order if settings else "ordered"),
         ("ordered", "strict", "any"),
     )
     anchor = one_of(
-        "--window-anchor",
+        "anchor",
         options.anchor or (settings.window_anchor if settings else "latest"),
         ("latest", "first"),
     )
@@ -157,13 +159,24 @@ def funnel_spec(
     )
     exclusions = _exclusions(options, model, len(steps))
     if order == "any" and any((e.start, e.end) != (1, len(steps)) for e in exclusions):
-        raise UsageError("an any-order funnel takes only whole-funnel exclusions (--exclude EVENT)")
+        raise UsageError(
+            "an any-order funnel takes only whole-funnel exclusions ({exclude} EVENT)",
+            options=("exclude",),
+        )
     if order == "any" and anchor == "first":
-        raise UsageError("--window-anchor first applies to ordered funnels, not --order any")
+        raise UsageError(
+            "anchor first applies to ordered funnels, not {order} any",
+            option="anchor",
+            options=("order",),
+        )
     if order != "ordered" and reuse:
-        raise UsageError("--allow-event-reuse applies to ordered funnels")
+        raise UsageError("allow_event_reuse applies to ordered funnels", option="allow_event_reuse")
     if order == "any" and increase:
-        raise UsageError("--strict-increase applies to ordered and strict funnels, not --order any")
+        raise UsageError(
+            "strict_increase applies to ordered and strict funnels, not {order} any",
+            option="strict_increase",
+            options=("order",),
+        )
     return FunnelSpec(
         steps=steps,
         window_s=window,
@@ -184,11 +197,16 @@ def _check_columns(events: sources.Events, spec: FunnelSpec) -> None:
     for col in spec.columns():
         if col not in ("event", "timestamp"):
             what = (
-                "--aggregate-by"
+                "aggregate_by"
                 if col == spec.unit and col != sources.USER
-                else ("--by" if col in spec.by else "a step filter")
+                else ("by" if col in spec.by else None)
             )
-            events.require([col], what if col != sources.USER else "the unit column")
+            if col == sources.USER:
+                events.require([col], "the unit column")
+            elif what is None:
+                events.require([col], "a step filter")
+            else:
+                events.require([col], what, option=True)
 
 
 def funnel(paths: Sequence[str], options: FunnelOptions) -> FunnelRun:

@@ -53,10 +53,14 @@ class InsightOptions:
 
     def active(self) -> bool:
         """Return True when any insight flag is set."""
-        return any(
-            v is not None
-            for v in (self.compare, self.trend, self.ttc_from, self.ttc_to, self.ttc_bins)
-        ) or bool(self.correlate) or self.top is not None
+        return (
+            any(
+                v is not None
+                for v in (self.compare, self.trend, self.ttc_from, self.ttc_to, self.ttc_bins)
+            )
+            or bool(self.correlate)
+            or self.top is not None
+        )
 
 
 @dataclass
@@ -83,7 +87,7 @@ class Run:
 
 def _alpha(value: float) -> float:
     if not 0 < value < 1:
-        raise UsageError(f"--alpha: expected a number between 0 and 1, got {value}")
+        raise UsageError(f"alpha: expected a number between 0 and 1, got {value}", option="alpha")
     return value
 
 
@@ -92,7 +96,7 @@ def _calendar(
 ) -> tuple[per.Period, per.WeekStart]:
     settings = model.settings if model is not None else None
     period = one_of(
-        "--period", insight.period or (settings.period if settings else "week"), per.PERIODS
+        "period", insight.period or (settings.period if settings else "week"), per.PERIODS
     )
     week_start = settings.week_start if settings else "monday"
     return cast(per.Period, period), week_start
@@ -103,7 +107,10 @@ def _ttc_steps(insight: InsightOptions, n: int) -> tuple[int, int] | None:
         return None
     a, b = insight.ttc_from or 1, insight.ttc_to or n
     if not 1 <= a < b <= n:
-        raise UsageError(f"--ttc-from/--ttc-to: need 1 ≤ FROM < TO ≤ {n}, got {a} and {b}")
+        raise UsageError(
+            f"{{ttc_from}}/{{ttc_to}}: need 1 ≤ FROM < TO ≤ {n}, got {a} and {b}",
+            options=("ttc_from", "ttc_to"),
+        )
     return a, b
 
 
@@ -113,9 +120,11 @@ def _bins(text: str | None) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise UsageError(f"--ttc-bins: expected auto or a whole number, got {text!r}") from None
+        raise UsageError(
+            f"ttc_bins: expected auto or a whole number, got {text!r}", option="ttc_bins"
+        ) from None
     if value < 1:
-        raise UsageError(f"--ttc-bins: expected at least 1, got {value}")
+        raise UsageError(f"ttc_bins: expected at least 1, got {value}", option="ttc_bins")
     return value
 
 
@@ -146,13 +155,15 @@ def run(
     unit = options.aggregate_by or sources.USER
     spec = funnel_spec(options, model, time_range, unit)
     period, week_start = _calendar(model, insight)
-    trend = one_of("--trend", insight.trend, TRENDS) if insight.trend else None
+    trend = one_of("trend", insight.trend, TRENDS) if insight.trend else None
     ttc_steps = _ttc_steps(insight, spec.n)
     bins = _bins(insight.ttc_bins)
     if insight.top is not None and insight.top < 1:
-        raise UsageError(f"--top: expected at least 1, got {insight.top}")
+        raise UsageError(f"top: expected at least 1, got {insight.top}", option="top")
     if insight.top is not None and not spec.by:
-        raise UsageError("--top folds the segments of --by: give --by COL too")
+        raise UsageError(
+            "top folds the segments of {by}: give {by} COL too", option="top", options=("by",)
+        )
     events = sources.read(paths, column_map)
     _check_columns(events, spec)
     props = _correlate_properties(insight, events, spec)
@@ -343,7 +354,7 @@ def _correlate_properties(
             and (isinstance(events.columns[c], kinds) or events.columns[c].is_integer())
         ]
     names = [p.strip() for p in mode.split(",") if p.strip()]
-    events.require(names, "--correlate")
+    events.require(names, "correlate", option=True)
     return names
 
 

@@ -49,8 +49,9 @@ class Outcome:
     line: str
 
 
-# Fields whose flag is not the field name with dashes: EngineOptions.conf is --spark-conf.
-_FLAGS = {"conf": "--spark-conf"}
+# Fields whose flag is not the field name with dashes: EngineOptions.conf is --spark-conf,
+# FunnelOptions.anchor is --window-anchor.
+_FLAGS = {"conf": "--spark-conf", "anchor": "--window-anchor"}
 
 
 def flag(field: str) -> str:

@@ -167,14 +167,16 @@ class Events:
                 total += size(path) // (15 if gz else 50)
         return total
 
-    def require(self, names: Sequence[str], what: str) -> None:
-        """Raise InputError naming the first of ``names`` that is not a column or path."""
+    def require(self, names: Sequence[str], what: str, *, option: bool = False) -> None:
+        """Raise InputError naming the first of ``names`` that is not a column or path;
+        ``what`` says what needs it (with ``option``, an option's field name: ``by``)."""
         for name in names:
             if name not in self.columns or name == RAW_TIME:
                 raise InputError(
                     f"{what}: no column '{name}' in the events "
                     f"(columns: {', '.join(self.columns)})",
                     hint=did_you_mean(name, list(self.columns)),
+                    option=what if option else None,
                 )
 
 
