@@ -99,5 +99,12 @@ def _scan(uri: str, label: str) -> tuple[pl.LazyFrame, int]:
             rows = 0
         frame.collect_schema()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise _describe(label, mask(sources.first_line(exc))) from None
+        # The object store's own words first: its error can mention utf-8 (a content type)
+        # without being about the bytes of a file.
+        raw = str(exc).strip().splitlines()
+        line = mask(raw[0] if raw else type(exc).__name__)
+        described = _describe(label, line)
+        if str(described).endswith(f"can't read the objects: {line}"):
+            described = _describe(label, mask(sources.first_line(exc)))
+        raise described from None
     return frame, rows
