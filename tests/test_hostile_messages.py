@@ -115,6 +115,7 @@ def test_funnel_by_200k_values_is_folded(
         assert blocks["(other)"] == [199_950, 100_000 - kept_signups]
 
 
+@pytest.mark.slow  # 200k breakdown values: about 30 s each
 def test_funnel_json_keeps_every_value_unless_top(
     wide: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -161,6 +162,7 @@ def test_retention_by_200k_values_is_folded(wide: str, capsys: pytest.CaptureFix
     assert doc["breakdown_other"]["folded_segments"] == 199_998
 
 
+@pytest.mark.slow  # 200k breakdown values: about 30 s each
 def test_metrics_by_200k_values_is_folded(
     wide: str, two_stage_map: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
