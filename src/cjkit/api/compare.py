@@ -18,7 +18,7 @@ from typing import Any, cast
 import polars as pl
 
 from cjkit.api.core import FunnelOptions, funnel_spec
-from cjkit.api.insight import step_changes
+from cjkit.api.insight_blocks import step_changes
 from cjkit.api.metrics import MetricsOptions, metrics_frames
 from cjkit.canonical import ONE_US, PERIODS, USER, WEEK_STARTS, Period, WeekStart
 from cjkit.engine import periods as per

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cjkit.api.core import FunnelOptions, ReadOptions
-from cjkit.api.insight import InsightOptions, correlate, run, segment_report
+from cjkit.api.insight import InsightOptions, run
+from cjkit.api.insight_blocks import correlate, segment_report
 from cjkit.engine.insight import compare
 from cjkit.engine.insight.findings import Builder
 from cjkit.errors import UsageError
