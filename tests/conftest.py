@@ -1,7 +1,7 @@
 """Shared fixtures: a CLI runner with a fixed terminal width, paths to shipped data.
 
-Hypothesis profiles: ``HYPOTHESIS_PROFILE=dev`` (the default: few examples, for the one-minute
-loop) or ``ci`` (the full counts; ``.ci/run`` sets it). Tests set no ``max_examples`` of their
+Hypothesis profiles: ``HYPOTHESIS_PROFILE=dev`` (the default: few examples, for the fast loop,
+``pytest -n 2 -m "not slow and not browser and not spark"``) or ``ci`` (the full counts; ``.ci/run`` sets it). Tests set no ``max_examples`` of their
 own; one that is dearer or cheaper than the average asks for ``budget(share)`` of the
 profile's count (tests/budget.py). ``pytest --update-golden`` rewrites ``tests/data/golden/``.
 """

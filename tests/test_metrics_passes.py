@@ -175,6 +175,7 @@ def test_every_kind_in_passes_equals_one_pass(
         assert _json([str(events)], model, passes, **options) == one, f"{passes} passes"
 
 
+@pytest.mark.slow  # about 5 s a model; the every-kind property test covers each kind fast
 @pytest.mark.parametrize("model", MODELS)
 def test_builtin_models_in_passes_equal_one_pass(model: str) -> None:
     one = _json([SHOP], model, 1)
