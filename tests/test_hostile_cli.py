@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import gzip
 import os
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
+from deadline import deadline
 
 from cjkit.cli import main
 
@@ -132,20 +131,6 @@ COMMANDS: dict[str, Callable[[str, Path], list[str]]] = {
 }
 
 
-@contextmanager
-def _deadline(seconds: int) -> Iterator[None]:
-    def expired(signum: int, frame: object) -> None:
-        raise TimeoutError(f"no answer within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 @pytest.mark.parametrize("command", list(COMMANDS))
 @pytest.mark.parametrize("name", list(INPUTS))
 def test_no_exit_3_and_no_traceback(
@@ -153,7 +138,7 @@ def test_no_exit_3_and_no_traceback(
 ) -> None:
     target = INPUTS[name](tmp_path)
     args = COMMANDS[command](target, tmp_path)
-    with _deadline(60):
+    with deadline(60):
         code = main(args)
     captured = capsys.readouterr()
     assert code != 3, captured.err
@@ -245,7 +230,7 @@ def test_cli_misuse_is_exit_0_or_2(
     events = tmp_path / "g.csv"
     events.write_text(GOOD, encoding="utf-8")
     filled = [a.replace("{f}", str(events)).replace("{d}", str(tmp_path)) for a in args]
-    with _deadline(60):
+    with deadline(60):
         code = main(filled)
     err = capsys.readouterr().err
     assert code in (0, 2), err

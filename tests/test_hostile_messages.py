@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from deadline import deadline
 
 from cjkit.cli import main
 from cjkit.io import sniff
@@ -32,20 +30,6 @@ GOOD = (
 FOLD_LINE = (
     "showing 50 of 200,000 channel values, the rest as (other); --top N or --format json for all"
 )
-
-
-@contextmanager
-def _deadline(seconds: int) -> Iterator[None]:
-    def expired(signum: int, frame: object) -> None:
-        raise TimeoutError(f"no answer within {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +62,7 @@ def two_stage_map(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with _deadline(120):
+    with deadline(120):
         code = main(args)
     out = capsys.readouterr()
     return code, out.out, out.err
