@@ -18,6 +18,7 @@ import pytest
 
 from cjkit.cli import main
 
+SHOP = Path(__file__).resolve().parents[1] / "examples" / "shop" / "events.parquet"
 HEADER = "user_id,event,timestamp\n"
 GOOD = HEADER + "1,visit,2025-01-01T00:00:00Z\n1,signup,2025-01-02T00:00:00Z\n2,visit,2025-01-03T00:00:00Z\n"
 
@@ -276,6 +277,35 @@ CASES = [
         "clv one purchase day each",
         lambda d: ["clv", str(_write(d / "e.csv", GOOD)), "--purchase-event", "visit"],
         "bought on one day only",
+    ),
+    # --strict, --max-dropped, --top
+    Case(
+        "strict: a step that never occurs",
+        lambda d: funnel(str(_write(d / "g.csv", GOOD)), "-s", "visit", "-s", "signpu", "--strict"),
+        "step event 'signpu' never occurs in the data; did you mean 'signup'?",
+    ),
+    Case(
+        "max-dropped not a share",
+        lambda d: funnel(str(_write(d / "g.csv", GOOD)), "-s", "visit", "-s", "signup", "--max-dropped", "lots"),
+        "--max-dropped: expected a share such as 1% or 0.01, got 'lots'",
+    ),
+    Case(
+        "max-dropped exceeded",
+        lambda d: funnel(
+            str(_write(d / "g.csv", HEADER + "1,visit,2025-01-01T00:00:00Z\n,signup,2025-01-02T00:00:00Z\n")),
+            "-s", "visit", "-s", "signup", "--max-dropped", "1%",
+        ),
+        "50.0% of the rows, more than --max-dropped allows (1%)",
+    ),
+    Case(
+        "retention top 0 without a breakdown",
+        lambda d: ["retention", str(_write(d / "g.csv", GOOD)), "--top", "0"],
+        "--top: expected a whole number of at least 1, got 0",
+    ),
+    Case(
+        "metrics top 0",
+        lambda d: ["metrics", str(SHOP), "--model", "aarrr", "--top", "0"],
+        "--top: expected a whole number of at least 1, got 0",
     ),
 ]
 

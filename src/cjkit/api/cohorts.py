@@ -163,10 +163,10 @@ def retention(paths: Sequence[str], options: RetentionOptions) -> RetentionRepor
 def _fold(events: sources.Events, spec: retention_engine.RetentionSpec, top: int | None) -> Any:
     """Fold the --by values of ``events`` outside the ``top`` with the most units into
     ``(other)`` (in place, before anything is counted); return what was folded, or None."""
+    if top is not None and top < 1:  # checked with or without a breakdown to fold
+        raise UsageError(f"top: expected a whole number of at least 1, got {top}", option="top")
     if top is None or not spec.by:
         return None
-    if top < 1:
-        raise UsageError(f"--top: expected a whole number of at least 1, got {top}")
     from cjkit.engine.insight import segments
 
     unit = pl.col(spec.unit)

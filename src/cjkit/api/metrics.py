@@ -293,10 +293,10 @@ def _fold(
     """Return the narrowed events with each breakdown's values outside the ``top`` with the
     most units as ``(other)``, in a column of its own (a stage may read the same property, as
     the acquisition channel), the plan that breaks down by those columns, and what was folded."""
+    if top is not None and top < 1:  # checked with or without a breakdown to fold
+        raise UsageError(f"top: expected a whole number of at least 1, got {top}", option="top")
     if top is None or not plan.segments:
         return table, plan, []
-    if top < 1:
-        raise UsageError(f"top: expected a whole number of at least 1, got {top}", option="top")
     from cjkit.engine.insight import segments
 
     unit = pl.col(sources.USER)
