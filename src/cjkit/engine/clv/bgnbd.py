@@ -148,7 +148,12 @@ def log_likelihood(params: Floats, data: Summary) -> tuple[float, Floats]:
 
 def fit(data: Summary) -> Fit:
     """Return the maximum-likelihood BG/NBD fit (natural-scale parameters and errors)."""
-    start = np.array([1.0, max(float(np.average(data.T, weights=data.weight)), 1.0), 1.0, 1.0])
+    # The start from the prepared (sorted) levels, not the rows in the order they came: on a
+    # flat likelihood (no unit seems to drop out, a and b run off to infinity) a last-bit
+    # difference in the start moved the optimum along the ridge from run to run.
+    pre = data.prepared
+    mean_T = float(np.sum(pre.T_levels * pre.T_weight)) / max(pre.total_weight, 1.0)
+    start = np.array([1.0, max(mean_T, 1.0), 1.0, 1.0])
     return maximise(lambda p: log_likelihood(p, data), NAMES, start, what="BG/NBD")
 
 
