@@ -18,7 +18,7 @@ FREQUENCY_BUCKETS = 7  # 0..6, then "7+"
 
 
 def _sum(name: str) -> pl.Expr:
-    # Order-independent (integer micro-units), so the totals are byte-stable.
+    # Order-independent (an exact six-decimal sum), so the totals are byte-stable.
     return money_sum(name)
 
 

@@ -9,8 +9,8 @@ whole history is in one part, so each pass's tables cover its own units only, an
   a satisfaction stage's answers. Medians and percentiles (time to convert, to activate) are
   taken in phase 2 from these per-unit values, so they stay exact;
 * aggregates declare their own rule (:meth:`KindEngine.combine
-  <cjkit.engine.metrics.kinds.KindEngine.combine>`): revenue's LTV cells add up in integer
-  micro-units (exact, :mod:`cjkit.engine.money`); retention's cohort cells and churn add up and
+  <cjkit.engine.metrics.kinds.KindEngine.combine>`): revenue's LTV cells add up as exact
+  six-decimal sums (:mod:`cjkit.engine.money`); retention's cohort cells and churn add up and
   its ranges widen (:func:`cjkit.engine.cohorts.retention.combine`).
 
 What must be global is not computed per pass: the data span (open range ends, complete periods)

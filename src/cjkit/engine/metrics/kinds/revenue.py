@@ -346,8 +346,8 @@ class Revenue(KindEngine):
     def combine(
         self, plan: StagePlan, mplan: MetricsPlan, parts: Sequence[Mapping[str, pl.DataFrame]]
     ) -> dict[str, pl.DataFrame]:
-        """Return the LTV cells of passes over disjoint sets of units, added up (in integer
-        micro-units, so exactly); the money table is per (unit, currency) rows."""
+        """Return the LTV cells of passes over disjoint sets of units, added up (exact
+        six-decimal sums); the money table is per (unit, currency) rows."""
         name = f"ltv:{plan.id}"
         cells = pl.concat([part[name] for part in parts])
         return {name: cells.group_by(CUR, "c", "k").agg(money_sum("revenue").alias("revenue"))}
